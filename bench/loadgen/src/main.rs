@@ -1,0 +1,672 @@
+//! rsnet benchmark load generator.
+//!
+//! Client modes (drive a server under test, print one JSON line on stdout):
+//!   pingpong   --port P [--secs S] [--size 64]
+//!   echo       --port P [--conns 16] [--size 1024] [--inflight 16] [--secs S]
+//!   echo-small --port P [--conns 64] [--size 64]   [--inflight 1]  [--secs S]
+//!   connect    --port P [--loops 8] [--secs S]
+//!   bulk-recv  --port P --bytes N
+//!   bulk-send  --port P --bytes N
+//! Server modes (native peers for JS clients; print {"port":N} once listening):
+//!   server-echo --port P
+//!   server-bulk --port P [--mode source|sink] [--bytes N]
+//!
+//! Common options: --host H (default 127.0.0.1), --warmup S (default 0.5),
+//! --cpu-pid PID (also report the CPU time that process used during the
+//! measured window, from /proc/PID/stat, all threads), --threads N (default 1:
+//! current-thread runtime, so the load generator occupies at most one core).
+
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+#[derive(Clone, Debug)]
+struct Opts {
+    mode: String,
+    host: String,
+    port: u16,
+    secs: f64,
+    warmup: f64,
+    size: usize,
+    conns: usize,
+    inflight: usize,
+    loops: usize,
+    bytes: u64,
+    cpu_pid: Option<u32>,
+    threads: usize,
+    bulk_mode: String,
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: loadgen <pingpong|echo|echo-small|connect|bulk-recv|bulk-send|server-echo|server-bulk> \
+         [--port P] [--host H] [--secs S] [--warmup S] [--size B] [--conns N] [--inflight N] \
+         [--loops N] [--bytes N[K|M|G]] [--cpu-pid PID] [--threads N] [--mode source|sink]"
+    );
+    std::process::exit(2);
+}
+
+/// Parses "1024", "64K", "256M", "1G", "1GiB", "1.5G" (binary multiples).
+fn parse_bytes(s: &str) -> Option<u64> {
+    let t = s.trim();
+    let lower = t.to_ascii_lowercase();
+    let stripped = lower
+        .strip_suffix("ib")
+        .or_else(|| lower.strip_suffix('b'))
+        .unwrap_or(&lower);
+    let (num, mult) = match stripped.chars().last()? {
+        'k' => (&stripped[..stripped.len() - 1], 1u64 << 10),
+        'm' => (&stripped[..stripped.len() - 1], 1u64 << 20),
+        'g' => (&stripped[..stripped.len() - 1], 1u64 << 30),
+        't' => (&stripped[..stripped.len() - 1], 1u64 << 40),
+        _ => (stripped, 1u64),
+    };
+    if let Ok(v) = num.parse::<u64>() {
+        return v.checked_mul(mult);
+    }
+    let f: f64 = num.parse().ok()?;
+    if !(f >= 0.0) {
+        return None;
+    }
+    Some((f * mult as f64) as u64)
+}
+
+fn parse_args() -> Opts {
+    let mut args = std::env::args().skip(1);
+    let mode = match args.next() {
+        Some(m) if !m.starts_with('-') => m,
+        _ => usage(),
+    };
+    let small = mode == "echo-small";
+    let mut o = Opts {
+        mode,
+        host: "127.0.0.1".into(),
+        port: 0,
+        secs: 3.0,
+        warmup: 0.5,
+        size: if small { 64 } else { 1024 },
+        conns: if small { 64 } else { 16 },
+        inflight: if small { 1 } else { 16 },
+        loops: 8,
+        bytes: 1 << 30,
+        cpu_pid: None,
+        threads: 1,
+        bulk_mode: "source".into(),
+    };
+    if o.mode == "pingpong" {
+        o.size = 64;
+    }
+    let rest: Vec<String> = args.collect();
+    let mut i = 0;
+    while i < rest.len() {
+        let key = rest[i].as_str();
+        let val = rest.get(i + 1).cloned().unwrap_or_else(|| {
+            eprintln!("missing value for {key}");
+            usage()
+        });
+        let bad = |what: &str| -> ! {
+            eprintln!("bad value for {what}: {val}");
+            usage()
+        };
+        match key {
+            "--host" => o.host = val.clone(),
+            "--port" => o.port = val.parse().unwrap_or_else(|_| bad(key)),
+            "--secs" => o.secs = val.parse().unwrap_or_else(|_| bad(key)),
+            "--warmup" => o.warmup = val.parse().unwrap_or_else(|_| bad(key)),
+            "--size" => o.size = val.parse().unwrap_or_else(|_| bad(key)),
+            "--conns" => o.conns = val.parse().unwrap_or_else(|_| bad(key)),
+            "--inflight" => o.inflight = val.parse().unwrap_or_else(|_| bad(key)),
+            "--loops" => o.loops = val.parse().unwrap_or_else(|_| bad(key)),
+            "--bytes" => o.bytes = parse_bytes(&val).unwrap_or_else(|| bad(key)),
+            "--cpu-pid" => o.cpu_pid = Some(val.parse().unwrap_or_else(|_| bad(key))),
+            "--threads" => o.threads = val.parse().unwrap_or_else(|_| bad(key)),
+            "--mode" => o.bulk_mode = val.clone(),
+            _ => {
+                eprintln!("unknown option {key}");
+                usage()
+            }
+        }
+        i += 2;
+    }
+    if o.size == 0 || o.conns == 0 || o.inflight == 0 || o.loops == 0 || o.threads == 0 {
+        eprintln!("size, conns, inflight, loops and threads must be > 0");
+        usage()
+    }
+    let client = !o.mode.starts_with("server-");
+    if client && o.port == 0 {
+        eprintln!("--port is required for client modes");
+        usage()
+    }
+    o
+}
+
+// ---------------------------------------------------------------------------
+// CPU accounting of another process (the server under test)
+
+/// USER_HZ; 100 on every mainstream Linux architecture.
+const CLK_TCK: u64 = 100;
+
+/// utime + stime of a whole process (all threads, plus threads that already
+/// exited), in microseconds. Resolution: one clock tick (10 ms).
+fn proc_stat_cpu_us(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // comm may contain spaces and parentheses: fields resume after the last ')'.
+    let rest = &s[s.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // rest starts at field 3 (state); utime = field 14, stime = field 15.
+    let utime: u64 = f.get(11)?.parse().ok()?;
+    let stime: u64 = f.get(12)?.parse().ok()?;
+    Some((utime + stime) * 1_000_000 / CLK_TCK)
+}
+
+/// On-CPU time of every live thread, in nanoseconds (/proc/PID/task/*/schedstat).
+fn proc_thread_runtimes(pid: u32) -> Option<Vec<(u32, u64)>> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let e = e.ok()?;
+        let tid: u32 = match e.file_name().to_str().and_then(|s| s.parse().ok()) {
+            Some(t) => t,
+            None => continue,
+        };
+        // A thread may exit between read_dir and this read: skip it.
+        if let Ok(s) = std::fs::read_to_string(e.path().join("schedstat")) {
+            if let Some(ns) = s.split_whitespace().next().and_then(|v| v.parse().ok()) {
+                out.push((tid, ns));
+            }
+        }
+    }
+    Some(out)
+}
+
+struct CpuSample {
+    stat_us: Option<u64>,
+    threads: Option<Vec<(u32, u64)>>,
+}
+
+fn sample_cpu(pid: u32) -> CpuSample {
+    CpuSample { stat_us: proc_stat_cpu_us(pid), threads: proc_thread_runtimes(pid) }
+}
+
+/// CPU time used between two samples, in microseconds. Exact (ns) from the
+/// per-thread runtimes when no thread that existed at the start has exited;
+/// otherwise falls back to the tick-resolution process total.
+fn cpu_delta_us(a: &CpuSample, b: &CpuSample) -> Option<(u64, &'static str)> {
+    if let (Some(ta), Some(tb)) = (&a.threads, &b.threads) {
+        let all_alive = ta.iter().all(|(tid, _)| tb.iter().any(|(t, _)| t == tid));
+        if all_alive && !tb.is_empty() {
+            let before: u64 = ta.iter().map(|(_, ns)| ns).sum();
+            let after: u64 = tb.iter().map(|(_, ns)| ns).sum();
+            return Some((after.saturating_sub(before) / 1000, "schedstat"));
+        }
+    }
+    match (a.stat_us, b.stat_us) {
+        (Some(x), Some(y)) => Some((y.saturating_sub(x), "stat")),
+        _ => None,
+    }
+}
+
+struct CpuProbe {
+    pid: Option<u32>,
+    start: Option<CpuSample>,
+}
+
+impl CpuProbe {
+    fn start(pid: Option<u32>) -> Self {
+        CpuProbe { pid, start: pid.map(sample_cpu) }
+    }
+    /// JSON fragment `,"cpu_us":N,"cpu_src":"..."` (or empty when no pid was given).
+    fn finish_json(&self) -> String {
+        match (self.pid, &self.start) {
+            (Some(pid), Some(a)) => match cpu_delta_us(a, &sample_cpu(pid)) {
+                Some((us, src)) => format!(",\"cpu_us\":{us},\"cpu_src\":\"{src}\""),
+                None => ",\"cpu_us\":null,\"cpu_error\":\"cannot read /proc/PID/stat\"".into(),
+            },
+            _ => String::new(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// helpers
+
+fn die(mode: &str, msg: impl std::fmt::Display) -> ! {
+    let m = msg.to_string().replace('\\', "\\\\").replace('"', "\\\"");
+    println!("{{\"mode\":\"{mode}\",\"ok\":false,\"error\":\"{m}\"}}");
+    eprintln!("loadgen {mode}: {msg}");
+    std::process::exit(1);
+}
+
+async fn connect(o: &Opts) -> io::Result<TcpStream> {
+    let s = TcpStream::connect((o.host.as_str(), o.port)).await?;
+    s.set_nodelay(true)?;
+    Ok(s)
+}
+
+fn eof(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::UnexpectedEof, format!("server closed the connection {what}"))
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let idx = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[idx.min(sorted.len() - 1)] as f64
+}
+
+fn fmt_f(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.3}")
+    } else {
+        "null".into()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// client modes
+
+async fn pingpong(o: Opts) {
+    let mut s = connect(&o).await.unwrap_or_else(|e| die(&o.mode, format!("connect: {e}")));
+    let msg = vec![b'p'; o.size];
+    let mut buf = vec![0u8; o.size];
+    let begin = Instant::now();
+    let warm_end = begin + Duration::from_secs_f64(o.warmup);
+    let end = warm_end + Duration::from_secs_f64(o.secs);
+    let mut lat_ns: Vec<u64> = Vec::with_capacity(1 << 20);
+    let mut window: Option<(Instant, CpuProbe)> = None;
+    loop {
+        let t = Instant::now();
+        if t >= end {
+            break;
+        }
+        if window.is_none() && t >= warm_end {
+            window = Some((t, CpuProbe::start(o.cpu_pid)));
+        }
+        let r: io::Result<()> = async {
+            s.write_all(&msg).await?;
+            // Read exactly `size` bytes: never more, so responses are not mixed up.
+            s.read_exact(&mut buf).await.map_err(|e| {
+                if e.kind() == io::ErrorKind::UnexpectedEof { eof("mid-reply") } else { e }
+            })?;
+            Ok(())
+        }
+        .await;
+        if let Err(e) = r {
+            die(&o.mode, e);
+        }
+        if window.is_some() {
+            lat_ns.push(t.elapsed().as_nanos() as u64);
+        }
+    }
+    let (t0, cpu) = window.unwrap_or_else(|| (Instant::now(), CpuProbe::start(None)));
+    let elapsed = t0.elapsed().as_secs_f64();
+    let cpu_json = cpu.finish_json();
+    lat_ns.sort_unstable();
+    let ops = lat_ns.len() as u64;
+    println!(
+        "{{\"mode\":\"pingpong\",\"ok\":true,\"ops\":{ops},\"secs\":{},\"ops_per_sec\":{},\"p50_us\":{},\"p99_us\":{},\"size\":{}{cpu_json}}}",
+        fmt_f(elapsed),
+        fmt_f(ops as f64 / elapsed),
+        fmt_f(percentile(&lat_ns, 50.0) / 1000.0),
+        fmt_f(percentile(&lat_ns, 99.0) / 1000.0),
+        o.size
+    );
+}
+
+type ErrSlot = Arc<Mutex<Option<String>>>;
+
+fn record_err(slot: &ErrSlot, e: impl std::fmt::Display) {
+    let mut g = slot.lock().unwrap();
+    if g.is_none() {
+        *g = Some(e.to_string());
+    }
+}
+
+async fn echo_conn(o: Arc<Opts>, count: Arc<AtomicU64>, stop: Arc<AtomicBool>) -> io::Result<()> {
+    let mut s = connect(&o).await?;
+    let size = o.size as u64;
+    let burst = vec![b'e'; o.size * o.inflight];
+    s.write_all(&burst).await?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut received: u64 = 0;
+    let mut completed: u64 = 0;
+    loop {
+        let n = s.read(&mut buf).await?;
+        if n == 0 {
+            if stop.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            return Err(eof("during echo"));
+        }
+        received += n as u64;
+        let done = received / size;
+        let newly = done - completed;
+        completed = done;
+        if newly > 0 {
+            count.fetch_add(newly, Ordering::Relaxed);
+            if stop.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            // Never more than `inflight` outstanding, so `newly <= inflight`.
+            let k = (newly as usize).min(o.inflight);
+            s.write_all(&burst[..k * o.size]).await?;
+        }
+    }
+}
+
+async fn echo(o: Opts) {
+    let o = Arc::new(o);
+    let count = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let err: ErrSlot = Arc::new(Mutex::new(None));
+    for _ in 0..o.conns {
+        let (o2, c2, s2, e2) = (o.clone(), count.clone(), stop.clone(), err.clone());
+        tokio::spawn(async move {
+            if let Err(e) = echo_conn(o2, c2, s2.clone()).await {
+                if !s2.load(Ordering::Relaxed) {
+                    record_err(&e2, e);
+                }
+            }
+        });
+    }
+    timed_window(&o, &count, &stop, &err, "messages", "msgs_per_sec").await;
+}
+
+async fn connect_loop(o: Arc<Opts>, count: Arc<AtomicU64>, errors: Arc<AtomicU64>, stop: Arc<AtomicBool>, err: ErrSlot) {
+    let mut b = [0u8; 1];
+    while !stop.load(Ordering::Relaxed) {
+        let r: io::Result<()> = async {
+            let mut s = connect(&o).await?;
+            s.write_all(b"c").await?;
+            let n = s.read(&mut b).await?;
+            if n != 1 {
+                return Err(eof("before echoing the byte"));
+            }
+            Ok(())
+            // `s` dropped here: close.
+        }
+        .await;
+        match r {
+            Ok(()) => {
+                count.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => {
+                errors.fetch_add(1, Ordering::Relaxed);
+                record_err(&err, e);
+                // e.g. ephemeral port exhaustion: back off a little.
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+    }
+}
+
+async fn connect_mode(o: Opts) {
+    let o = Arc::new(o);
+    let count = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let err: ErrSlot = Arc::new(Mutex::new(None));
+    for _ in 0..o.loops {
+        tokio::spawn(connect_loop(o.clone(), count.clone(), errors.clone(), stop.clone(), err.clone()));
+    }
+    tokio::time::sleep(Duration::from_secs_f64(o.warmup)).await;
+    let (c0, e0) = (count.load(Ordering::Relaxed), errors.load(Ordering::Relaxed));
+    let cpu = CpuProbe::start(o.cpu_pid);
+    let t0 = Instant::now();
+    tokio::time::sleep(Duration::from_secs_f64(o.secs)).await;
+    let (c1, e1) = (count.load(Ordering::Relaxed), errors.load(Ordering::Relaxed));
+    let elapsed = t0.elapsed().as_secs_f64();
+    let cpu_json = cpu.finish_json();
+    stop.store(true, Ordering::Relaxed);
+    let n = c1 - c0;
+    let nerr = e1 - e0;
+    if n == 0 {
+        let e = err.lock().unwrap().clone().unwrap_or_else(|| "no connection completed".into());
+        die(&o.mode, e);
+    }
+    let last = err.lock().unwrap().clone();
+    let last = last
+        .map(|e| format!(",\"last_error\":\"{}\"", e.replace('\\', "\\\\").replace('"', "\\\"")))
+        .unwrap_or_default();
+    println!(
+        "{{\"mode\":\"connect\",\"ok\":true,\"connections\":{n},\"errors\":{nerr},\"secs\":{},\"conns_per_sec\":{},\"loops\":{}{cpu_json}{last}}}",
+        fmt_f(elapsed),
+        fmt_f(n as f64 / elapsed),
+        o.loops
+    );
+}
+
+/// Warm-up, then measure `count` over `secs`; print the JSON line.
+async fn timed_window(o: &Opts, count: &AtomicU64, stop: &AtomicBool, err: &ErrSlot, what: &str, rate: &str) {
+    let check = |err: &ErrSlot| {
+        if let Some(e) = err.lock().unwrap().clone() {
+            die(&o.mode, e);
+        }
+    };
+    tokio::time::sleep(Duration::from_secs_f64(o.warmup)).await;
+    check(err);
+    let c0 = count.load(Ordering::Relaxed);
+    let cpu = CpuProbe::start(o.cpu_pid);
+    let t0 = Instant::now();
+    tokio::time::sleep(Duration::from_secs_f64(o.secs)).await;
+    let c1 = count.load(Ordering::Relaxed);
+    let elapsed = t0.elapsed().as_secs_f64();
+    let cpu_json = cpu.finish_json();
+    stop.store(true, Ordering::Relaxed);
+    check(err);
+    let n = c1 - c0;
+    println!(
+        "{{\"mode\":\"{}\",\"ok\":true,\"{what}\":{n},\"secs\":{},\"{rate}\":{},\"conns\":{},\"size\":{},\"inflight\":{}{cpu_json}}}",
+        o.mode,
+        fmt_f(elapsed),
+        fmt_f(n as f64 / elapsed),
+        o.conns,
+        o.size,
+        o.inflight
+    );
+}
+
+const CHUNK: usize = 256 * 1024;
+
+async fn bulk_recv(o: Opts) {
+    let cpu = CpuProbe::start(o.cpu_pid);
+    let t0 = Instant::now();
+    let r: io::Result<u64> = async {
+        let mut s = connect(&o).await?;
+        let mut buf = vec![0u8; CHUNK];
+        let mut total: u64 = 0;
+        loop {
+            let n = s.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+        }
+        Ok(total)
+    }
+    .await;
+    let elapsed = t0.elapsed().as_secs_f64();
+    let cpu_json = cpu.finish_json();
+    let total = r.unwrap_or_else(|e| die(&o.mode, e));
+    if total != o.bytes {
+        die(&o.mode, format!("byte count mismatch: expected {}, received {total}", o.bytes));
+    }
+    println!(
+        "{{\"mode\":\"bulk-recv\",\"ok\":true,\"bytes\":{total},\"secs\":{},\"gb_per_sec\":{}{cpu_json}}}",
+        fmt_f(elapsed),
+        fmt_f(total as f64 / elapsed / 1e9)
+    );
+}
+
+async fn bulk_send(o: Opts) {
+    let cpu = CpuProbe::start(o.cpu_pid);
+    let t0 = Instant::now();
+    let r: io::Result<Option<u64>> = async {
+        let mut s = connect(&o).await?;
+        let buf = vec![b's'; CHUNK];
+        let mut left = o.bytes;
+        while left > 0 {
+            let k = (left as usize).min(CHUNK);
+            s.write_all(&buf[..k]).await?;
+            left -= k as u64;
+        }
+        s.shutdown().await?;
+        // Acknowledgement: 8 bytes (little-endian byte count), or just a close.
+        let mut ack = [0u8; 8];
+        let mut got = 0;
+        while got < 8 {
+            let n = s.read(&mut ack[got..]).await?;
+            if n == 0 {
+                break;
+            }
+            got += n;
+        }
+        Ok(if got == 8 { Some(u64::from_le_bytes(ack)) } else { None })
+    }
+    .await;
+    let elapsed = t0.elapsed().as_secs_f64();
+    let cpu_json = cpu.finish_json();
+    let ack = r.unwrap_or_else(|e| die(&o.mode, e));
+    if let Some(n) = ack {
+        if n != o.bytes {
+            die(&o.mode, format!("server acknowledged {n} bytes, sent {}", o.bytes));
+        }
+    }
+    println!(
+        "{{\"mode\":\"bulk-send\",\"ok\":true,\"bytes\":{},\"acked\":{},\"secs\":{},\"gb_per_sec\":{}{cpu_json}}}",
+        o.bytes,
+        ack.is_some(),
+        fmt_f(elapsed),
+        fmt_f(o.bytes as f64 / elapsed / 1e9)
+    );
+}
+
+// ---------------------------------------------------------------------------
+// native servers
+
+async fn listen(o: &Opts) -> TcpListener {
+    let l = TcpListener::bind((o.host.as_str(), o.port))
+        .await
+        .unwrap_or_else(|e| die(&o.mode, format!("listen: {e}")));
+    let port = l.local_addr().map(|a| a.port()).unwrap_or(0);
+    println!("{{\"port\":{port}}}");
+    l
+}
+
+async fn echo_session(mut s: TcpStream) -> io::Result<()> {
+    s.set_nodelay(true)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = s.read(&mut buf).await?;
+        if n == 0 {
+            s.shutdown().await?;
+            return Ok(());
+        }
+        s.write_all(&buf[..n]).await?;
+    }
+}
+
+async fn server_echo(o: Opts) {
+    let l = listen(&o).await;
+    loop {
+        match l.accept().await {
+            Ok((s, _)) => {
+                tokio::spawn(async move {
+                    let _ = echo_session(s).await;
+                });
+            }
+            Err(e) => {
+                eprintln!("accept: {e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+}
+
+async fn source_session(mut s: TcpStream, bytes: u64) -> io::Result<()> {
+    s.set_nodelay(true)?;
+    let buf = vec![b'b'; CHUNK];
+    let mut left = bytes;
+    while left > 0 {
+        let k = (left as usize).min(CHUNK);
+        s.write_all(&buf[..k]).await?;
+        left -= k as u64;
+    }
+    s.shutdown().await?;
+    // Drain until the peer closes so our close never turns into a reset.
+    let mut sink = [0u8; 4096];
+    while s.read(&mut sink).await? > 0 {}
+    Ok(())
+}
+
+async fn sink_session(mut s: TcpStream) -> io::Result<()> {
+    s.set_nodelay(true)?;
+    let mut buf = vec![0u8; CHUNK];
+    let mut total: u64 = 0;
+    loop {
+        let n = s.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+    }
+    s.write_all(&total.to_le_bytes()).await?;
+    s.shutdown().await?;
+    Ok(())
+}
+
+async fn server_bulk(o: Opts) {
+    let source = match o.bulk_mode.as_str() {
+        "source" => true,
+        "sink" => false,
+        m => die(&o.mode, format!("--mode must be source or sink, not {m}")),
+    };
+    let l = listen(&o).await;
+    loop {
+        match l.accept().await {
+            Ok((s, _)) => {
+                let bytes = o.bytes;
+                tokio::spawn(async move {
+                    let r = if source { source_session(s, bytes).await } else { sink_session(s).await };
+                    if let Err(e) = r {
+                        eprintln!("server-bulk session: {e}");
+                    }
+                });
+            }
+            Err(e) => {
+                eprintln!("accept: {e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+fn main() {
+    let o = parse_args();
+    let rt = if o.threads == 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(o.threads).enable_all().build()
+    }
+    .expect("tokio runtime");
+    rt.block_on(async move {
+        match o.mode.as_str() {
+            "pingpong" => pingpong(o).await,
+            "echo" | "echo-small" => echo(o).await,
+            "connect" => connect_mode(o).await,
+            "bulk-recv" => bulk_recv(o).await,
+            "bulk-send" => bulk_send(o).await,
+            "server-echo" => server_echo(o).await,
+            "server-bulk" => server_bulk(o).await,
+            _ => usage(),
+        }
+    });
+    // Do not wait for still-running connection tasks.
+    std::process::exit(0);
+}

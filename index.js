@@ -1,0 +1,42 @@
+'use strict';
+
+// rsnet: Node's net module on native Rust handles. Same exports, same behaviour.
+
+const nodeNet = require('node:net');
+const { Socket } = require('./lib/socket');
+const { Server } = require('./lib/server');
+const { normalizeArgs } = require('./lib/connect');
+const defaults = require('./lib/defaults');
+
+function createServer(options, connectionListener) {
+  return new Server(options, connectionListener);
+}
+
+function connect(...args) {
+  const normalized = normalizeArgs(args);
+  const [options] = normalized;
+  const socket = new Socket(options);
+  if (options.timeout) socket.setTimeout(options.timeout);
+  return socket.connect(normalized);
+}
+
+module.exports = {
+  _normalizeArgs: normalizeArgs,
+  // Node's address helpers are pure JavaScript with no socket behind them: share them,
+  // so that a BlockList or SocketAddress works the same with either module.
+  BlockList: nodeNet.BlockList,
+  SocketAddress: nodeNet.SocketAddress,
+  connect,
+  createConnection: connect,
+  createServer,
+  isIP: nodeNet.isIP,
+  isIPv4: nodeNet.isIPv4,
+  isIPv6: nodeNet.isIPv6,
+  Server,
+  Socket,
+  Stream: Socket,
+  getDefaultAutoSelectFamily: defaults.getDefaultAutoSelectFamily,
+  setDefaultAutoSelectFamily: defaults.setDefaultAutoSelectFamily,
+  getDefaultAutoSelectFamilyAttemptTimeout: defaults.getDefaultAutoSelectFamilyAttemptTimeout,
+  setDefaultAutoSelectFamilyAttemptTimeout: defaults.setDefaultAutoSelectFamilyAttemptTimeout,
+};

@@ -1,0 +1,68 @@
+'use strict';
+
+// Loads the native addon and owns the one event path from it: the addon calls
+// `dispatch` with a batch of events as a flat array [kind, id, payload, ...], and
+// each event goes to the JavaScript object that registered the handle's id.
+
+const path = require('node:path');
+
+const addonPath = path.join(__dirname, '..', 'rsnet.node');
+let native;
+try {
+  native = require(addonPath);
+} catch (err) {
+  err.message = `rsnet: cannot load the native addon at ${addonPath} ` +
+    `(run \`npm run build\`): ${err.message}`;
+  throw err;
+}
+
+// Event kinds, as src/events.rs defines them.
+const kind = Object.freeze({
+  DATA: 1,
+  EOF: 2,
+  READ_ERROR: 3,
+  CONNECT: 4,
+  WRITE_DONE: 5,
+  WRITE_ERROR: 6,
+  SHUTDOWN: 7,
+  ACCEPT: 8,
+  ACCEPT_ERROR: 9,
+});
+
+const kOnEvent = Symbol('kOnEvent');
+
+/** id -> the Socket or Server that owns the native handle. */
+const owners = new Map();
+
+function dispatch(events) {
+  let i = 0;
+  try {
+    for (; i < events.length; i += 3) {
+      const owner = owners.get(events[i + 1]);
+      if (owner !== undefined) owner[kOnEvent](events[i], events[i + 2]);
+    }
+  } finally {
+    // A listener threw: the rest of the batch still happens, after the exception
+    // reaches the user as it would from any event callback.
+    if (i + 3 < events.length) process.nextTick(dispatch, events.slice(i + 3));
+  }
+}
+
+native.init(dispatch);
+
+function own(handle, owner) {
+  owners.set(handle.id, owner);
+}
+
+function disown(handle) {
+  owners.delete(handle.id);
+}
+
+module.exports = {
+  SocketHandle: native.SocketHandle,
+  ServerHandle: native.ServerHandle,
+  kind,
+  kOnEvent,
+  own,
+  disown,
+};

@@ -1,0 +1,239 @@
+'use strict';
+
+// How a Socket gets from connect()'s arguments to a native connect: argument
+// normalisation, DNS through dns.lookup (or the user's lookup), and Node 20's
+// autoSelectFamily ("happy eyeballs"): try each resolved address in turn, alternating
+// families, giving each attempt a bounded time.
+
+const { isIP } = require('node:net');
+const { codes, exceptionWithHostPort } = require('./errors');
+const {
+  validateBoolean,
+  validateFunction,
+  validateInt32,
+  validateNumber,
+  validatePort,
+  validateString,
+} = require('./validators');
+const defaults = require('./defaults');
+
+const { ERR_INVALID_ARG_TYPE, ERR_INVALID_IP_ADDRESS, ERR_INVALID_ADDRESS_FAMILY } = codes;
+
+let dns;
+
+const kNormalized = Symbol('normalizedArgs');
+
+function toNumber(x) {
+  return (x = Number(x)) >= 0 ? x : false;
+}
+
+function isPipeName(s) {
+  return typeof s === 'string' && toNumber(s) === false;
+}
+
+// connect(options[, cb]), connect(path[, cb]) and connect(port[, host][, cb]) as one
+// [options, cb] pair.
+function normalizeArgs(args) {
+  let result;
+  if (args.length === 0) {
+    result = [{}, null];
+    result[kNormalized] = true;
+    return result;
+  }
+  const arg0 = args[0];
+  let options = {};
+  if (typeof arg0 === 'object' && arg0 !== null) {
+    options = arg0;
+  } else if (isPipeName(arg0)) {
+    options.path = arg0;
+  } else {
+    options.port = arg0;
+    if (args.length > 1 && typeof args[1] === 'string') options.host = args[1];
+  }
+  const cb = args[args.length - 1];
+  result = [options, typeof cb === 'function' ? cb : null];
+  result[kNormalized] = true;
+  return result;
+}
+
+function connectPath(socket, path) {
+  validateString(path, 'options.path');
+  socket._connectNative({ path });
+}
+
+function socketToDnsFamily(family) {
+  switch (family) {
+    case 'IPv4': return 4;
+    case 'IPv6': return 6;
+  }
+  return family;
+}
+
+function lookupAndConnect(self, options) {
+  const { localAddress, localPort } = options;
+  const host = options.host || 'localhost';
+  let { port, autoSelectFamily, autoSelectFamilyAttemptTimeout } = options;
+
+  if (localAddress && !isIP(localAddress)) throw new ERR_INVALID_IP_ADDRESS(localAddress);
+  if (localPort) validateNumber(localPort, 'options.localPort');
+  if (typeof port !== 'undefined') {
+    if (typeof port !== 'number' && typeof port !== 'string') {
+      throw new ERR_INVALID_ARG_TYPE('options.port', ['number', 'string'], port);
+    }
+    validatePort(port);
+  }
+  port |= 0;
+
+  if (autoSelectFamily != null) validateBoolean(autoSelectFamily, 'options.autoSelectFamily');
+  else autoSelectFamily = defaults.autoSelectFamily;
+  if (autoSelectFamilyAttemptTimeout != null) {
+    validateInt32(autoSelectFamilyAttemptTimeout, 'options.autoSelectFamilyAttemptTimeout', 1);
+    if (autoSelectFamilyAttemptTimeout < 10) autoSelectFamilyAttemptTimeout = 10;
+  } else {
+    autoSelectFamilyAttemptTimeout = defaults.autoSelectFamilyAttemptTimeout;
+  }
+
+  const target = { port, localAddress, localPort: localPort || undefined };
+
+  // An IP literal needs no lookup; connect on the next tick, as Node does.
+  if (isIP(host)) {
+    process.nextTick(() => {
+      if (self.connecting) self._connectNative({ ...target, address: host });
+    });
+    return;
+  }
+
+  if (options.lookup != null) validateFunction(options.lookup, 'options.lookup');
+  if (dns === undefined) dns = require('node:dns');
+  const dnsopts = {
+    family: socketToDnsFamily(options.family),
+    hints: options.hints || 0,
+  };
+  if (dnsopts.family !== 4 && dnsopts.family !== 6 && dnsopts.hints === 0) {
+    dnsopts.hints = dns.ADDRCONFIG;
+  }
+  self._host = host;
+  const lookup = options.lookup || dns.lookup;
+
+  if (dnsopts.family !== 4 && dnsopts.family !== 6 && !localAddress && autoSelectFamily) {
+    dnsopts.all = true;
+    lookup(host, dnsopts, (err, addresses) => {
+      onLookupAll(self, host, err, addresses, target, autoSelectFamilyAttemptTimeout, options);
+    });
+    return;
+  }
+
+  lookup(host, dnsopts, function emitLookup(err, ip, addressType) {
+    self.emit('lookup', err, ip, addressType, host);
+    if (!self.connecting) return;
+    if (err) {
+      process.nextTick(() => self.destroy(err));
+    } else if (!isIP(ip)) {
+      process.nextTick(() => self.destroy(new ERR_INVALID_IP_ADDRESS(ip)));
+    } else if (addressType !== 4 && addressType !== 6) {
+      const error = new ERR_INVALID_ADDRESS_FAMILY(addressType, options.host, options.port);
+      process.nextTick(() => self.destroy(error));
+    } else {
+      self._unrefTimer();
+      self._connectNative({ ...target, address: ip });
+    }
+  });
+}
+
+function onLookupAll(self, host, err, addresses, target, attemptTimeout, options) {
+  if (!self.connecting) return;
+  if (err) {
+    self.emit('lookup', err, undefined, undefined, host);
+    process.nextTick(() => self.destroy(err));
+    return;
+  }
+  // Group by family, the family of the first answer first, then alternate.
+  const groups = new Map();
+  const seen = new Set();
+  for (const entry of addresses || []) {
+    const { address, family } = entry || {};
+    if (seen.has(address)) continue;
+    seen.add(address);
+    if (!isIP(address)) {
+      process.nextTick(() => self.destroy(new ERR_INVALID_IP_ADDRESS(address)));
+      return;
+    }
+    if (family !== 4 && family !== 6) {
+      const error = new ERR_INVALID_ADDRESS_FAMILY(family, options.host, options.port);
+      process.nextTick(() => self.destroy(error));
+      return;
+    }
+    if (!groups.has(family)) groups.set(family, []);
+    groups.get(family).push({ address, family });
+  }
+  const lists = [...groups.values()];
+  const toAttempt = [];
+  const longest = Math.max(0, ...lists.map((list) => list.length));
+  for (let i = 0; i < longest; i++) {
+    for (const list of lists) if (i < list.length) toAttempt.push(list[i]);
+  }
+  if (toAttempt.length === 0) {
+    process.nextTick(() => self.destroy(new ERR_INVALID_IP_ADDRESS(undefined)));
+    return;
+  }
+  for (const { address, family } of toAttempt) self.emit('lookup', null, address, family, host);
+  if (toAttempt.length === 1) {
+    self._unrefTimer();
+    self._connectNative({ ...target, address: toAttempt[0].address });
+    return;
+  }
+  self.autoSelectFamilyAttemptedAddresses = [];
+  attemptNext(self, toAttempt, 0, [], target, attemptTimeout);
+}
+
+// One attempt of a multi-address connect; the next starts when it fails or times out.
+function attemptNext(self, toAttempt, index, errors, target, attemptTimeout) {
+  const { address, family } = toAttempt[index];
+  const last = index === toAttempt.length - 1;
+  let timer = null;
+  const next = () => {
+    if (timer) clearTimeout(timer);
+    if (!self.connecting) return;
+    if (last) {
+      const error = new AggregateError(errors, '');
+      error.code = errors[0] && errors[0].code;
+      self.connecting = false;
+      self.destroy(error);
+      return;
+    }
+    self._replaceHandle();
+    attemptNext(self, toAttempt, index + 1, errors, target, attemptTimeout);
+  };
+  self.autoSelectFamilyAttemptedAddresses.push(`${address}:${target.port}`);
+  self.emit('connectionAttempt', address, target.port, family);
+  if (!last) {
+    timer = setTimeout(() => {
+      timer = null;
+      self.emit('connectionAttemptTimeout', address, target.port, family);
+      next();
+    }, attemptTimeout);
+    timer.unref();
+  }
+  self._connectNative({
+    ...target,
+    address,
+    onError(errno) {
+      const error = exceptionWithHostPort(errno, 'connect', address, target.port);
+      errors.push(error);
+      self.emit('connectionAttemptFailed', address, target.port, family, error);
+      next();
+    },
+    onSuccess() {
+      if (timer) clearTimeout(timer);
+    },
+  });
+}
+
+module.exports = {
+  kNormalized,
+  normalizeArgs,
+  connectPath,
+  lookupAndConnect,
+  isPipeName,
+  toNumber,
+};

@@ -1,0 +1,318 @@
+'use strict';
+
+// net.Server: an EventEmitter over a native ServerHandle. Binding to an IP literal (or
+// no host) happens synchronously inside listen(), so address() is valid on the next
+// line; errors are still emitted asynchronously, as Node does.
+
+const EventEmitter = require('node:events');
+const fs = require('node:fs');
+const { isIP } = require('node:net');
+const { ServerHandle, kind, kOnEvent, own, disown } = require('./binding');
+const { codes, errnoException, uvExceptionWithHostPort } = require('./errors');
+const {
+  validateAbortSignal,
+  validateFunction,
+  validatePort,
+} = require('./validators');
+const { normalizeArgs, isPipeName, toNumber } = require('./connect');
+const { Socket } = require('./socket');
+const { debug } = require('./debug');
+
+const {
+  ERR_INVALID_ARG_TYPE,
+  ERR_INVALID_ARG_VALUE,
+  ERR_SERVER_ALREADY_LISTEN,
+  ERR_SERVER_NOT_RUNNING,
+} = codes;
+
+const UV_EAFNOSUPPORT = -97;
+const UV_EADDRNOTAVAIL = -99;
+
+const kPath = Symbol('kPath');
+const kUnref = Symbol('kUnref');
+
+let dns;
+
+class Server extends EventEmitter {
+  constructor(options, connectionListener) {
+    super();
+    if (typeof options === 'function') {
+      connectionListener = options;
+      options = {};
+    } else if (options == null || typeof options === 'object') {
+      options = { ...options };
+    } else {
+      throw new ERR_INVALID_ARG_TYPE('options', 'Object', options);
+    }
+    if (typeof connectionListener === 'function') this.on('connection', connectionListener);
+
+    this._connections = 0;
+    this._handle = null;
+    this._usingWorkers = false;
+    this._workers = [];
+    this._unref = false;
+    this._listeningId = 1;
+    this.allowHalfOpen = options.allowHalfOpen || false;
+    this.pauseOnConnect = Boolean(options.pauseOnConnect);
+    this.noDelay = Boolean(options.noDelay);
+    this.keepAlive = Boolean(options.keepAlive);
+    this.keepAliveInitialDelay = ~~(options.keepAliveInitialDelay / 1000);
+    this.highWaterMark = options.highWaterMark;
+    this.blockList = options.blockList;
+    this[kPath] = null;
+    this[kUnref] = false;
+  }
+
+  get listening() {
+    return Boolean(this._handle);
+  }
+
+  listen(...args) {
+    const normalized = normalizeArgs(args);
+    let options = normalized[0];
+    const cb = normalized[1];
+    if (this._handle) throw new ERR_SERVER_ALREADY_LISTEN();
+    if (cb !== null) this.once('listening', cb);
+    const backlogFromArgs = toNumber(args.length > 1 && args[1]) ||
+      toNumber(args.length > 2 && args[2]);
+
+    // listen() and listen(cb): any free port.
+    if (args.length === 0 || typeof args[0] === 'function') options = { ...options, port: 0 };
+
+    if (options.signal !== undefined) {
+      validateAbortSignal(options.signal, 'options.signal');
+      const signal = options.signal;
+      if (signal.aborted) {
+        process.nextTick(() => this.close());
+        return this;
+      }
+      const onAbort = () => this.close();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.once('close', () => signal.removeEventListener('abort', onAbort));
+    }
+
+    const backlog = options.backlog || backlogFromArgs || 511;
+    if (typeof options.port === 'number' || typeof options.port === 'string') {
+      validatePort(options.port, 'options.port');
+      const port = options.port | 0;
+      if (options.host && !isIP(options.host)) {
+        this._lookupAndListen(port, options.host, backlog, options);
+      } else {
+        this._listenTcp(options.host || null, port, backlog, options);
+      }
+      return this;
+    }
+
+    if (options.path && isPipeName(options.path)) {
+      this._listenPath(String(options.path), backlog, options);
+      return this;
+    }
+
+    if (!('port' in options) && !('path' in options)) {
+      throw new ERR_INVALID_ARG_VALUE('options', options,
+        'must have the property "port" or "path"');
+    }
+    throw new ERR_INVALID_ARG_VALUE('options', options);
+  }
+
+  _lookupAndListen(port, host, backlog, options) {
+    if (dns === undefined) dns = require('node:dns');
+    dns.lookup(host, (err, address) => {
+      if (err) {
+        this.emit('error', err);
+        return;
+      }
+      this._listenTcp(address, port, backlog, options);
+    });
+  }
+
+  _listenTcp(address, port, backlog, options) {
+    const ipv6Only = Boolean(options.ipv6Only);
+    const reusePort = Boolean(options.reusePort);
+    let handle = new ServerHandle();
+    let host = address;
+    let err;
+    if (host === null) {
+      // No host: IPv6's any address, which takes IPv4 too; IPv4's where there is no IPv6.
+      host = '::';
+      err = handle.bindTcp(host, port, ipv6Only, reusePort);
+      if (err === UV_EAFNOSUPPORT || err === UV_EADDRNOTAVAIL) {
+        handle.close();
+        handle = new ServerHandle();
+        host = '0.0.0.0';
+        err = handle.bindTcp(host, port, false, reusePort);
+      }
+    } else {
+      err = handle.bindTcp(host, port, ipv6Only, reusePort);
+    }
+    if (err === 0) err = handle.listen(backlog, this.pauseOnConnect);
+    this._finishListen(handle, err, host, port);
+  }
+
+  _listenPath(path, backlog, options) {
+    const handle = new ServerHandle();
+    let err = handle.bindUnix(path);
+    if (err === 0) err = handle.listen(backlog, this.pauseOnConnect);
+    if (err === 0 && !path.startsWith('\0') && (options.readableAll || options.writableAll)) {
+      let mode = 0;
+      if (options.readableAll) mode |= 0o444;
+      if (options.writableAll) mode |= 0o222;
+      try {
+        fs.chmodSync(path, (fs.statSync(path).mode & 0o777) | mode);
+      } catch (chmodErr) {
+        handle.close();
+        throw chmodErr;
+      }
+    }
+    if (err === 0) this[kPath] = path;
+    this._finishListen(handle, err, path, -1);
+  }
+
+  _finishListen(handle, err, address, port) {
+    if (err !== 0) {
+      handle.close();
+      const error = uvExceptionWithHostPort(err, 'listen', address, port);
+      process.nextTick(() => this.emit('error', error));
+      return;
+    }
+    this._handle = handle;
+    own(handle, this);
+    if (this[kUnref]) handle.unref();
+    process.nextTick(() => {
+      // close() in the same tick still emits 'listening' in Node only if still open.
+      if (this._handle) this.emit('listening');
+    });
+  }
+
+  [kOnEvent](type, payload) {
+    if (type === kind.ACCEPT) this._onConnection(payload);
+    else if (type === kind.ACCEPT_ERROR) this.emit('error', errnoException(payload, 'accept'));
+  }
+
+  _onConnection(clientHandle) {
+    debug('onconnection');
+    if (this.maxConnections != null && this._connections >= this.maxConnections) {
+      this.emit('drop', dropInfo(clientHandle));
+      clientHandle.close();
+      return;
+    }
+    if (this.blockList) {
+      const remote = clientHandle.remoteAddress();
+      const type = remote && isIP(remote.address);
+      if (type && this.blockList.check(remote.address, `ipv${type}`)) {
+        clientHandle.close();
+        return;
+      }
+    }
+    const socket = new Socket({
+      handle: clientHandle,
+      allowHalfOpen: this.allowHalfOpen,
+      pauseOnCreate: this.pauseOnConnect,
+      readable: true,
+      writable: true,
+      highWaterMark: this.highWaterMark,
+    });
+    if (this.noDelay) socket.setNoDelay(true);
+    if (this.keepAlive) socket.setKeepAlive(true, this.keepAliveInitialDelay * 1000);
+    this._connections++;
+    socket.server = this;
+    socket._server = this;
+    this.emit('connection', socket);
+  }
+
+  address() {
+    if (!this._handle) return null;
+    if (this[kPath] !== null) return this[kPath];
+    const info = this._handle.address();
+    return info ? { address: info.address, family: info.family, port: info.port } : null;
+  }
+
+  close(cb) {
+    if (typeof cb === 'function') {
+      if (!this._handle) {
+        this.once('close', function close() {
+          cb(new ERR_SERVER_NOT_RUNNING());
+        });
+      } else {
+        this.once('close', cb);
+      }
+    }
+    if (this._handle) {
+      disown(this._handle);
+      this._handle.close();
+      this._handle = null;
+      const path = this[kPath];
+      this[kPath] = null;
+      // libuv removes a Unix socket's file when it closes the server.
+      if (path !== null && !path.startsWith('\0')) fs.rm(path, { force: true }, () => {});
+    }
+    this._emitCloseIfDrained();
+    return this;
+  }
+
+  _emitCloseIfDrained() {
+    debug('SERVER _emitCloseIfDrained');
+    if (this._handle || this._connections) return;
+    process.nextTick(() => {
+      debug('SERVER: emit close');
+      this.emit('close');
+    });
+  }
+
+  getConnections(cb) {
+    validateFunction(cb, 'callback');
+    process.nextTick(cb, null, this._connections);
+    return this;
+  }
+
+  ref() {
+    this[kUnref] = false;
+    this._unref = false;
+    if (this._handle) this._handle.ref();
+    return this;
+  }
+
+  unref() {
+    this[kUnref] = true;
+    this._unref = true;
+    if (this._handle) this._handle.unref();
+    return this;
+  }
+
+  [Symbol.asyncDispose]() {
+    if (!this._handle) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.close((err) => (err ? reject(err) : resolve()));
+    });
+  }
+}
+
+function dropInfo(clientHandle) {
+  const data = Object.create(null);
+  const local = clientHandle.localAddress();
+  const remote = clientHandle.remoteAddress();
+  if (local && local.family !== 'unix') {
+    data.localAddress = local.address;
+    data.localPort = local.port;
+    data.localFamily = local.family;
+  }
+  if (remote && remote.family !== 'unix') {
+    data.remoteAddress = remote.address;
+    data.remotePort = remote.port;
+    data.remoteFamily = remote.family;
+  }
+  return data;
+}
+
+Object.defineProperty(Server.prototype, 'connections', {
+  get() {
+    return this._connections;
+  },
+  set(value) {
+    this._connections = value;
+  },
+  configurable: true,
+  enumerable: false,
+});
+
+module.exports = { Server };

@@ -1,0 +1,563 @@
+'use strict';
+
+// net.Socket: a stream.Duplex over a native SocketHandle. The handle reads, writes and
+// connects on the I/O thread; this file turns its events into Node's stream semantics.
+
+const stream = require('node:stream');
+const { SocketHandle, kind, kOnEvent, own, disown } = require('./binding');
+const { codes, errnoException, exceptionWithHostPort } = require('./errors');
+const {
+  validateAbortSignal,
+  validateFunction,
+  validateNumber,
+} = require('./validators');
+const connect = require('./connect');
+const { debug } = require('./debug');
+
+const { ERR_SOCKET_CLOSED, ERR_MISSING_ARGS } = codes;
+
+const UV_ENOTCONN = -107;
+const UV_ECANCELED = -125;
+
+const kHandleReading = Symbol('kHandleReading');
+const kPendingWrite = Symbol('kPendingWrite');
+const kWriteCallback = Symbol('kWriteCallback');
+const kShutdownCallback = Symbol('kShutdownCallback');
+const kBytesRead = Symbol('kBytesRead');
+const kBytesWritten = Symbol('kBytesWritten');
+const kTimeout = Symbol('kTimeout');
+const kUnref = Symbol('kUnref');
+const kSetNoDelay = Symbol('kSetNoDelay');
+const kSetKeepAlive = Symbol('kSetKeepAlive');
+const kSetKeepAliveInitialDelay = Symbol('kSetKeepAliveInitialDelay');
+const kResetOnDestroy = Symbol('kResetOnDestroy');
+const kAttempt = Symbol('kAttempt');
+
+class Socket extends stream.Duplex {
+  constructor(options) {
+    if (typeof options === 'number') options = { fd: options };
+    else options = { ...options };
+    if (options.fd !== undefined) {
+      throw new codes.ERR_INVALID_ARG_VALUE('options.fd', options.fd,
+        'is not supported by rsnet');
+    }
+    // The handle emits 'close' itself, after the native socket is gone.
+    options.emitClose = false;
+    options.autoDestroy = true;
+    options.decodeStrings = false;
+    options.allowHalfOpen = Boolean(options.allowHalfOpen);
+    super(options);
+
+    this.connecting = false;
+    this._hadError = false;
+    this._handle = null;
+    this._parent = null;
+    this._host = null;
+    this._peername = null;
+    this._sockname = null;
+    this._server = null;
+    this.server = null;
+    this[kHandleReading] = false;
+    this[kPendingWrite] = null;
+    this[kWriteCallback] = null;
+    this[kShutdownCallback] = null;
+    this[kBytesRead] = 0;
+    this[kBytesWritten] = 0;
+    this[kTimeout] = null;
+    this[kUnref] = false;
+    this[kResetOnDestroy] = false;
+    this[kAttempt] = null;
+    this[kSetNoDelay] = Boolean(options.noDelay);
+    this[kSetKeepAlive] = Boolean(options.keepAlive);
+    this[kSetKeepAliveInitialDelay] = 0;
+    if (options.keepAliveInitialDelay !== undefined) {
+      validateNumber(options.keepAliveInitialDelay, 'options.keepAliveInitialDelay');
+      this[kSetKeepAliveInitialDelay] = Math.max(0, Math.floor(options.keepAliveInitialDelay / 1000));
+    }
+
+    this.on('end', onReadableStreamEnd);
+
+    if (options.handle) {
+      this._setHandle(options.handle);
+      if (options.pauseOnCreate) {
+        // The native side started this socket paused already.
+        this.readableFlowing = false;
+      } else {
+        this[kHandleReading] = true;
+        if (!options.manualStart) this.read(0);
+      }
+      this._applyOptions();
+    }
+
+    if (options.signal) {
+      validateAbortSignal(options.signal, 'options.signal');
+      const signal = options.signal;
+      const onAbort = () => this.destroy(abortError(signal));
+      if (signal.aborted) process.nextTick(onAbort);
+      else {
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.once('close', () => signal.removeEventListener('abort', onAbort));
+      }
+    }
+  }
+
+  _setHandle(handle) {
+    this._handle = handle;
+    own(handle, this);
+  }
+
+  _applyOptions() {
+    if (this[kSetNoDelay]) this._handle.setNoDelay(true);
+    if (this[kSetKeepAlive]) this._handle.setKeepAlive(true, this[kSetKeepAliveInitialDelay]);
+    if (this[kUnref]) this._handle.unref();
+  }
+
+  // Every native event of this socket's handle arrives here.
+  [kOnEvent](type, payload) {
+    switch (type) {
+      case kind.DATA: return this._onData(payload);
+      case kind.EOF: return this._onEof();
+      case kind.READ_ERROR: return this.destroy(errnoException(payload, 'read'));
+      case kind.CONNECT: return this._onConnect(payload);
+      case kind.WRITE_DONE: return this._onWriteDone(0);
+      case kind.WRITE_ERROR: return this._onWriteDone(payload);
+      case kind.SHUTDOWN: return this._onShutdown(payload);
+    }
+  }
+
+  _onData(buffer) {
+    this[kBytesRead] += buffer.length;
+    this._unrefTimer();
+    if (!this.push(buffer) && this[kHandleReading] && this._handle) {
+      this[kHandleReading] = false;
+      this._handle.readStop();
+    }
+  }
+
+  _onEof() {
+    debug('EOF');
+    this[kHandleReading] = false;
+    this.push(null);
+    this.read(0);
+  }
+
+  _onConnect(errno) {
+    const attempt = this[kAttempt];
+    this[kAttempt] = null;
+    if (this.destroyed) return;
+    if (errno !== 0) {
+      if (attempt && attempt.onError) return attempt.onError(errno);
+      this.connecting = false;
+      const { address, port } = attempt || {};
+      return this.destroy(exceptionWithHostPort(errno, 'connect', address, port));
+    }
+    debug('afterConnect');
+    this.connecting = false;
+    this._sockname = null;
+    this._peername = null;
+    this._unrefTimer();
+    if (attempt && attempt.onSuccess) attempt.onSuccess();
+    this.emit('connect');
+    this.emit('ready');
+    if (this.isPaused() || this.readableFlowing === false || this.readableEnded) {
+      this[kHandleReading] = false;
+      this._handle.readStop();
+    } else {
+      this[kHandleReading] = true;
+      this.read(0);
+    }
+    const pending = this[kPendingWrite];
+    if (pending) {
+      this[kPendingWrite] = null;
+      this._writeGeneric(pending.writev, pending.data, pending.encoding, pending.cb);
+    }
+  }
+
+  _onWriteDone(errno) {
+    const cb = this[kWriteCallback];
+    this[kWriteCallback] = null;
+    if (errno === 0) {
+      if (cb) cb();
+      return;
+    }
+    const err = errnoException(errno, 'write');
+    if (cb) cb(err);
+    else this.destroy(err);
+  }
+
+  _onShutdown(errno) {
+    const cb = this[kShutdownCallback];
+    this[kShutdownCallback] = null;
+    if (!cb) return;
+    if (errno === 0 || errno === UV_ENOTCONN) cb();
+    else cb(errnoException(errno, 'shutdown'));
+  }
+
+  _unrefTimer() {
+    if (this[kTimeout]) this[kTimeout].refresh();
+  }
+
+  _read() {
+    if (this.connecting || !this._handle) {
+      // Reading starts once connected.
+      return;
+    }
+    if (!this[kHandleReading]) {
+      this[kHandleReading] = true;
+      this._handle.readStart();
+    }
+  }
+
+  _writeGeneric(writev, data, encoding, cb) {
+    if (this.connecting) {
+      this[kPendingWrite] = { writev, data, encoding, cb };
+      return;
+    }
+    if (!this._handle) {
+      cb(new ERR_SOCKET_CLOSED());
+      return;
+    }
+    this._unrefTimer();
+    let result;
+    let bytes;
+    if (writev) {
+      const buffers = new Array(data.length);
+      bytes = 0;
+      for (let i = 0; i < data.length; i++) {
+        const { chunk, encoding: enc } = data[i];
+        buffers[i] = typeof chunk === 'string' ? Buffer.from(chunk, enc) : chunk;
+        bytes += buffers[i].length;
+      }
+      result = this._handle.writev(buffers);
+    } else if (typeof data === 'string') {
+      if (encoding === 'utf8' || encoding === 'utf-8') {
+        bytes = Buffer.byteLength(data);
+        result = this._handle.writeUtf8String(data);
+      } else {
+        const buffer = Buffer.from(data, encoding);
+        bytes = buffer.length;
+        result = this._handle.writeBuffer(buffer);
+      }
+    } else {
+      bytes = data.length;
+      result = this._handle.writeBuffer(data);
+    }
+    if (result === 0) {
+      this[kBytesWritten] += bytes;
+      cb();
+    } else if (result === 1) {
+      this[kBytesWritten] += bytes;
+      this[kWriteCallback] = cb;
+    } else {
+      cb(errnoException(result, 'write'));
+    }
+  }
+
+  _writev(chunks, cb) {
+    this._writeGeneric(true, chunks, '', cb);
+  }
+
+  _write(data, encoding, cb) {
+    this._writeGeneric(false, data, encoding, cb);
+  }
+
+  _final(cb) {
+    if (this.pending && this.connecting) {
+      this.once('connect', () => this._final(cb));
+      return;
+    }
+    if (!this._handle) return cb();
+    const result = this._handle.shutdown();
+    if (result === 0 || result === UV_ENOTCONN) return cb();
+    if (result === 1) {
+      this[kShutdownCallback] = cb;
+      return;
+    }
+    cb(errnoException(result, 'shutdown'));
+  }
+
+  _destroy(exception, cb) {
+    debug('destroy');
+    this.connecting = false;
+    this[kAttempt] = null;
+    this[kPendingWrite] = null;
+    if (this[kTimeout]) {
+      clearTimeout(this[kTimeout]);
+      this[kTimeout] = null;
+    }
+    const isException = Boolean(exception);
+    if (this._handle) {
+      const handle = this._handle;
+      debug('close handle');
+      disown(handle);
+      if (this[kResetOnDestroy]) {
+        this[kResetOnDestroy] = false;
+        handle.reset();
+      } else {
+        handle.close();
+      }
+      this._handle = null;
+      this[kHandleReading] = false;
+      // A write still queued natively is cancelled by the close.
+      const writeCb = this[kWriteCallback];
+      this[kWriteCallback] = null;
+      this[kShutdownCallback] = null;
+      cb(exception);
+      if (writeCb) writeCb(errnoException(UV_ECANCELED, 'write'));
+      // As a libuv close callback: after the error event, on the next turn of the loop.
+      setImmediate(() => {
+        debug('emit close');
+        this.emit('close', isException);
+      });
+    } else {
+      cb(exception);
+      process.nextTick(() => this.emit('close', isException));
+    }
+    if (this._server) {
+      debug('has server');
+      this._server._connections--;
+      this._server._emitCloseIfDrained();
+      this._server = null;
+    }
+  }
+
+  connect(...args) {
+    let normalized;
+    if (Array.isArray(args[0]) && args[0][connect.kNormalized]) normalized = args[0];
+    else normalized = connect.normalizeArgs(args);
+    const [options, cb] = normalized;
+    if (options.port === undefined && options.path == null) {
+      throw new ERR_MISSING_ARGS(['options', 'port', 'path']);
+    }
+    if (this.write !== Socket.prototype.write) this.write = Socket.prototype.write;
+    if (this.destroyed) {
+      this._handle = null;
+      this._peername = null;
+      this._sockname = null;
+      this._undestroy();
+    }
+    if (cb !== null) this.once('connect', cb);
+    if (options.timeout) this.setTimeout(options.timeout);
+    // A second connect() on a live socket reuses its handle, which then reports EISCONN.
+    if (!this._handle) {
+      this._setHandle(new SocketHandle());
+      this._applyOptions();
+    }
+    this.connecting = true;
+    if (options.path != null) connect.connectPath(this, options.path);
+    else connect.lookupAndConnect(this, options);
+    return this;
+  }
+
+  // Starts one native connect attempt; `attempt` says what to do with its outcome.
+  _connectNative(attempt) {
+    this[kAttempt] = attempt;
+    const handle = this._handle;
+    const result = attempt.path !== undefined ?
+      handle.connectUnix(attempt.path) :
+      handle.connectTcp(attempt.address, attempt.port, attempt.localAddress, attempt.localPort);
+    if (result !== 0) {
+      this[kAttempt] = null;
+      if (attempt.onError) return attempt.onError(result);
+      const err = attempt.path !== undefined ?
+        exceptionWithHostPort(result, 'connect', attempt.path) :
+        exceptionWithHostPort(result, 'connect', attempt.address, attempt.port);
+      this.destroy(err);
+    }
+  }
+
+  // A fresh handle for the next address after a failed attempt.
+  _replaceHandle() {
+    if (this._handle) {
+      disown(this._handle);
+      this._handle.close();
+    }
+    this._setHandle(new SocketHandle());
+    this._applyOptions();
+  }
+
+  destroySoon() {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once('finish', this.destroy);
+  }
+
+  resetAndDestroy() {
+    if (this._handle) {
+      if (this.connecting) {
+        this.once('connect', () => {
+          this[kResetOnDestroy] = true;
+          this.destroy();
+        });
+        return this;
+      }
+      this[kResetOnDestroy] = true;
+    }
+    return this.destroy();
+  }
+
+  setTimeout(msecs, callback) {
+    validateNumber(msecs, 'msecs', 0);
+    if (callback !== undefined) validateFunction(callback, 'callback');
+    if (!Number.isFinite(msecs)) msecs = 0;
+    this.timeout = msecs;
+    if (this[kTimeout]) {
+      clearTimeout(this[kTimeout]);
+      this[kTimeout] = null;
+    }
+    if (msecs === 0) {
+      if (callback !== undefined) this.removeListener('timeout', callback);
+    } else {
+      const timer = setTimeout(() => {
+        debug('_onTimeout');
+        this.emit('timeout');
+      }, msecs);
+      timer.unref();
+      this[kTimeout] = timer;
+      if (callback !== undefined) this.once('timeout', callback);
+    }
+    return this;
+  }
+
+  setNoDelay(enable) {
+    const on = enable === undefined ? true : Boolean(enable);
+    this[kSetNoDelay] = on;
+    if (this._handle) this._handle.setNoDelay(on);
+    return this;
+  }
+
+  setKeepAlive(enable, initialDelayMsecs) {
+    const on = Boolean(enable);
+    let delay = 0;
+    if (initialDelayMsecs !== undefined && initialDelayMsecs !== null) {
+      validateNumber(initialDelayMsecs, 'initialDelay');
+      delay = Math.max(0, Math.floor(initialDelayMsecs / 1000));
+    }
+    this[kSetKeepAlive] = on;
+    this[kSetKeepAliveInitialDelay] = delay;
+    if (this._handle) this._handle.setKeepAlive(on, delay);
+    return this;
+  }
+
+  address() {
+    return this._getsockname();
+  }
+
+  _getpeername() {
+    if (!this._handle || this.connecting) return this._peername || {};
+    if (!this._peername) {
+      const info = this._handle.remoteAddress();
+      if (!info || info.family === 'unix') return {};
+      this._peername = info;
+    }
+    return this._peername;
+  }
+
+  _getsockname() {
+    if (!this._handle) return {};
+    if (!this._sockname) {
+      const info = this._handle.localAddress();
+      if (!info || info.family === 'unix') return {};
+      this._sockname = info;
+    }
+    return this._sockname;
+  }
+
+  get remoteAddress() { return this._getpeername().address; }
+  get remoteFamily() { return this._getpeername().family; }
+  get remotePort() { return this._getpeername().port; }
+  get localAddress() { return this._getsockname().address; }
+  get localPort() { return this._getsockname().port; }
+  get localFamily() { return this._getsockname().family; }
+
+  get pending() {
+    return !this._handle || this.connecting;
+  }
+
+  get readyState() {
+    if (this.connecting) return 'opening';
+    if (this.readable && this.writable) return 'open';
+    if (this.readable && !this.writable) return 'readOnly';
+    if (!this.readable && this.writable) return 'writeOnly';
+    return 'closed';
+  }
+
+  get bufferSize() {
+    if (this._handle) return this.writableLength;
+    return undefined;
+  }
+
+  get bytesRead() {
+    return this[kBytesRead];
+  }
+
+  get bytesWritten() {
+    let bytes = this[kBytesWritten];
+    const buffered = this.writableBuffer;
+    if (!buffered) return undefined;
+    for (const entry of buffered) {
+      bytes += Buffer.isBuffer(entry.chunk) ? entry.chunk.length :
+        Buffer.byteLength(entry.chunk, entry.encoding);
+    }
+    const pending = this[kPendingWrite];
+    if (pending) {
+      if (pending.writev) {
+        for (const entry of pending.data) {
+          bytes += Buffer.isBuffer(entry.chunk) ? entry.chunk.length :
+            Buffer.byteLength(entry.chunk, entry.encoding);
+        }
+      } else {
+        bytes += typeof pending.data === 'string' ?
+          Buffer.byteLength(pending.data, pending.encoding) : pending.data.length;
+      }
+    }
+    return bytes;
+  }
+
+  get _connecting() {
+    return this.connecting;
+  }
+
+  ref() {
+    this[kUnref] = false;
+    if (this._handle) this._handle.ref();
+    return this;
+  }
+
+  unref() {
+    this[kUnref] = true;
+    if (this._handle) this._handle.unref();
+    return this;
+  }
+}
+
+// With allowHalfOpen false the Duplex ends our side once the peer ended theirs;
+// a write after that is the peer's fault, as Node reports it.
+function onReadableStreamEnd() {
+  if (!this.allowHalfOpen) this.write = writeAfterFIN;
+}
+
+function writeAfterFIN(chunk, encoding, cb) {
+  if (!this.writableEnded) return stream.Duplex.prototype.write.call(this, chunk, encoding, cb);
+  if (typeof encoding === 'function') {
+    cb = encoding;
+    encoding = null;
+  }
+  const err = new Error('This socket has been ended by the other party');
+  err.code = 'EPIPE';
+  if (typeof cb === 'function') process.nextTick(cb, err);
+  this.destroy(err);
+  return false;
+}
+
+function abortError(signal) {
+  const err = new Error('The operation was aborted');
+  err.name = 'AbortError';
+  err.code = 'ABORT_ERR';
+  if (signal.reason !== undefined) err.cause = signal.reason;
+  return err;
+}
+
+Socket.prototype._unrefActive = Socket.prototype._unrefTimer;
+
+module.exports = { Socket };

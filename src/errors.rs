@@ -1,0 +1,29 @@
+//! OS errors as the JavaScript layer wants them: a negative errno, the way libuv
+//! reports them, so lib/errors.js can name them with Node's own table.
+
+use std::io;
+
+/// libuv's code for "the peer closed": Node calls it EOF.
+pub const UV_EOF: i32 = -4095;
+
+/// A negative errno for any I/O error; errors that carry no OS code become EINVAL.
+pub fn errno_of(err: &io::Error) -> i32 {
+  match err.raw_os_error() {
+    Some(code) => -code,
+    None => match err.kind() {
+      io::ErrorKind::UnexpectedEof => UV_EOF,
+      io::ErrorKind::InvalidInput => -libc::EINVAL,
+      io::ErrorKind::AddrNotAvailable => -libc::EADDRNOTAVAIL,
+      io::ErrorKind::Unsupported => -libc::EAFNOSUPPORT,
+      _ => -libc::EIO,
+    },
+  }
+}
+
+/// The errno of a failed call, or 0 for success: the convention of every handle method.
+pub fn status<T>(result: io::Result<T>) -> i32 {
+  match result {
+    Ok(_) => 0,
+    Err(err) => errno_of(&err),
+  }
+}

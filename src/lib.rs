@@ -1,0 +1,25 @@
+#![deny(clippy::all)]
+//! rsnet's native layer: Server and Socket handles on one tokio I/O thread, with their
+//! events delivered to JavaScript in batches. It knows sockets and syscalls, not streams;
+//! lib/ builds Node's net API on top.
+
+mod addr;
+mod errors;
+mod events;
+mod runtime;
+mod server;
+mod socket;
+
+use napi::bindgen_prelude::Function;
+use napi::bindgen_prelude::Unknown;
+use napi::{Env, Result};
+use napi_derive::napi;
+
+pub use server::ServerHandle;
+pub use socket::SocketHandle;
+
+/// Sets up this environment's event path; `dispatch` gets each batch of events.
+#[napi]
+pub fn init(env: Env, dispatch: Function<Unknown, Unknown>) -> Result<()> {
+  events::init(&env, dispatch)
+}

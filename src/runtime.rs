@@ -1,0 +1,51 @@
+//! The one I/O thread: a current-thread tokio runtime shared by every JavaScript
+//! environment in the process. One thread (not a pool) because each hop between
+//! threads costs a wake-up, and one reactor sees every socket's events, so they
+//! reach JavaScript in batches.
+
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::OnceLock;
+use tokio::io::unix::AsyncFd;
+use tokio::runtime::{Builder, Handle};
+
+static HANDLE: OnceLock<Result<Handle, String>> = OnceLock::new();
+
+/// The runtime's handle, starting the I/O thread on first use.
+pub fn handle() -> napi::Result<&'static Handle> {
+  HANDLE
+    .get_or_init(start)
+    .as_ref()
+    .map_err(|message| napi::Error::from_reason(message.clone()))
+}
+
+fn start() -> Result<Handle, String> {
+  let runtime = Builder::new_current_thread()
+    .enable_io()
+    .enable_time()
+    .build()
+    .map_err(|err| format!("rsnet: cannot build the tokio runtime: {err}"))?;
+  let handle = runtime.handle().clone();
+  std::thread::Builder::new()
+    .name("rsnet-io".into())
+    .spawn(move || runtime.block_on(std::future::pending::<()>()))
+    .map_err(|err| format!("rsnet: cannot start the I/O thread: {err}"))?;
+  Ok(handle)
+}
+
+/// Registers a descriptor with the I/O thread's reactor; call it on the I/O thread.
+///
+/// The caller must keep `fd` open, and the same socket, until the returned AsyncFd is
+/// dropped: the socket and server tasks drop it before they close the descriptor.
+pub fn register(fd: RawFd) -> std::io::Result<AsyncFd<Fd>> {
+  // SAFETY: the caller keeps the descriptor open for the AsyncFd's lifetime, as above.
+  unsafe { AsyncFd::register(Fd(fd)) }.map_err(|err| err.into_parts().1)
+}
+
+/// A bare descriptor for the reactor; its owner (a socket2 Socket) lives elsewhere.
+pub struct Fd(RawFd);
+
+impl AsRawFd for Fd {
+  fn as_raw_fd(&self) -> RawFd {
+    self.0
+  }
+}

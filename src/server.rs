@@ -1,0 +1,296 @@
+//! The Server handle: a listening socket (TCP or Unix). Bind and listen run on the JS
+//! thread, so errors and the bound address are known at once; accepting runs on the I/O
+//! thread, which starts each new connection's task before JavaScript hears of it.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use napi::{Env, Result};
+use napi_derive::napi;
+use socket2::{Domain, SockAddr, Socket, Type};
+use tokio::io::unix::AsyncFd;
+use tokio::sync::Notify;
+
+use crate::addr::{self, AddressInfo};
+use crate::errors::{errno_of, status};
+use crate::events::{self, kind, EnvContext, Payload, Teardown};
+use crate::runtime::{self, register, Fd};
+use crate::socket::SocketShared;
+
+/// How long to stop accepting after an error such as EMFILE, instead of spinning on it.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+struct Listener {
+  socket: Option<Socket>,
+  closing: bool,
+  listening: bool,
+}
+
+pub struct ServerShared {
+  id: u32,
+  env: Arc<EnvContext>,
+  state: Mutex<Listener>,
+  wake: Notify,
+  counted: AtomicBool,
+  unrefed: AtomicBool,
+  /// Accepted sockets start paused (pauseOnConnect) instead of reading.
+  pause_on_connect: AtomicBool,
+}
+
+fn lock(state: &Mutex<Listener>) -> MutexGuard<'_, Listener> {
+  state
+    .lock()
+    .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl ServerShared {
+  fn close(&self) {
+    {
+      let mut state = lock(&self.state);
+      if state.closing {
+        return;
+      }
+      state.closing = true;
+      // Never listened: no task owns the socket, so close it here.
+      if !state.listening {
+        state.socket = None;
+      }
+    }
+    self.env.unregister(self.id);
+    self.wake.notify_one();
+  }
+}
+
+impl Teardown for ServerShared {
+  fn teardown(&self) {
+    self.close();
+  }
+}
+
+async fn accept_loop(shared: Arc<ServerShared>, fd: RawFd) {
+  let afd = match register(fd) {
+    Ok(afd) => afd,
+    Err(err) => {
+      shared
+        .env
+        .push(kind::ACCEPT_ERROR, shared.id, Payload::Int(errno_of(&err)));
+      return close_now(&shared, None);
+    }
+  };
+  loop {
+    if lock(&shared.state).closing {
+      break;
+    }
+    tokio::select! {
+      biased;
+      _ = shared.wake.notified() => {}
+      ready = afd.readable() => {
+        let backoff = match ready {
+          Ok(mut guard) => {
+            let backoff = accept_ready(&shared, fd);
+            if !backoff {
+              guard.clear_ready();
+            }
+            backoff
+          }
+          Err(err) => {
+            shared.env.push(kind::ACCEPT_ERROR, shared.id, Payload::Int(errno_of(&err)));
+            true
+          }
+        };
+        if backoff {
+          tokio::time::sleep(ACCEPT_BACKOFF).await;
+        }
+      }
+    }
+  }
+  close_now(&shared, Some(afd));
+}
+
+fn close_now(shared: &ServerShared, afd: Option<AsyncFd<Fd>>) {
+  drop(afd);
+  let socket = lock(&shared.state).socket.take();
+  drop(socket);
+}
+
+/// Accepts every pending connection. Returns true after an error worth backing off for.
+fn accept_ready(shared: &Arc<ServerShared>, fd: RawFd) -> bool {
+  let reading = !shared.pause_on_connect.load(Ordering::Relaxed);
+  loop {
+    // SAFETY: `fd` is the listening socket, open until this task closes it after the loop.
+    let conn = unsafe {
+      libc::accept4(
+        fd,
+        std::ptr::null_mut(),
+        std::ptr::null_mut(),
+        libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+      )
+    };
+    if conn < 0 {
+      let err = io::Error::last_os_error();
+      match err.raw_os_error() {
+        Some(libc::EAGAIN) => return false,
+        Some(libc::EINTR) | Some(libc::ECONNABORTED) => continue,
+        _ => {
+          shared
+            .env
+            .push(kind::ACCEPT_ERROR, shared.id, Payload::Int(errno_of(&err)));
+          return true;
+        }
+      }
+    }
+    // SAFETY: accept4 returned a new descriptor that nothing else owns.
+    let socket = unsafe { Socket::from_raw_fd(conn) };
+    let conn = SocketShared::accepted(shared.env.clone(), socket, reading);
+    shared
+      .env
+      .push(kind::ACCEPT, shared.id, Payload::Socket(conn));
+  }
+}
+
+/// The JavaScript object behind `server._handle`.
+#[napi]
+pub struct ServerHandle {
+  shared: Arc<ServerShared>,
+}
+
+impl ServerHandle {
+  fn bind(&self, addr: &SockAddr, ipv6_only: bool, reuse_port: bool) -> io::Result<()> {
+    let domain = Domain::from(i32::from(addr.family()));
+    let socket = Socket::new(domain, Type::STREAM.nonblocking().cloexec(), None)?;
+    if addr.is_ipv4() || addr.is_ipv6() {
+      // As libuv does: a restarted server can bind while old connections sit in TIME_WAIT.
+      socket.set_reuse_address(true)?;
+      if reuse_port {
+        socket.set_reuse_port(true)?;
+      }
+      if addr.is_ipv6() {
+        socket.set_only_v6(ipv6_only)?;
+      }
+    }
+    socket.bind(addr)?;
+    let mut state = lock(&self.shared.state);
+    if state.closing || state.socket.is_some() {
+      return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    state.socket = Some(socket);
+    Ok(())
+  }
+
+  fn update_ref(&self, env: &Env) {
+    let open = !lock(&self.shared.state).closing;
+    let on = open && !self.shared.unrefed.load(Ordering::Relaxed);
+    self.shared.env.set_ref(env, &self.shared.counted, on);
+  }
+}
+
+#[napi]
+impl ServerHandle {
+  #[napi(constructor)]
+  pub fn new(env: Env) -> Result<Self> {
+    let context = events::context(&env)?;
+    let id = context.next_id();
+    let shared = Arc::new(ServerShared {
+      id,
+      env: context.clone(),
+      state: Mutex::new(Listener {
+        socket: None,
+        closing: false,
+        listening: false,
+      }),
+      wake: Notify::new(),
+      counted: AtomicBool::new(false),
+      unrefed: AtomicBool::new(false),
+      pause_on_connect: AtomicBool::new(false),
+    });
+    let weak: std::sync::Weak<dyn Teardown> = Arc::downgrade(&shared) as _;
+    context.register(id, weak);
+    let handle = ServerHandle { shared };
+    handle.update_ref(&env);
+    Ok(handle)
+  }
+
+  #[napi(getter)]
+  pub fn id(&self) -> u32 {
+    self.shared.id
+  }
+
+  #[napi(getter)]
+  pub fn fd(&self) -> i32 {
+    lock(&self.shared.state)
+      .socket
+      .as_ref()
+      .map_or(-1, |s| s.as_raw_fd())
+  }
+
+  /// Binds to an IP address. Returns 0 or a negative errno.
+  #[napi]
+  pub fn bind_tcp(&self, host: String, port: u32, ipv6_only: bool, reuse_port: bool) -> i32 {
+    status(addr::ip(&host, port).and_then(|a| self.bind(&a, ipv6_only, reuse_port)))
+  }
+
+  /// Binds to a Unix socket path. Returns 0 or a negative errno.
+  #[napi]
+  pub fn bind_unix(&self, path: String) -> i32 {
+    status(addr::unix(&path).and_then(|a| self.bind(&a, false, false)))
+  }
+
+  /// Listens and starts accepting. Returns 0 or a negative errno.
+  #[napi]
+  pub fn listen(&self, backlog: i32, pause_on_connect: bool) -> i32 {
+    let fd = {
+      let mut state = lock(&self.shared.state);
+      let Some(socket) = state.socket.as_ref() else {
+        return -libc::EINVAL;
+      };
+      if state.closing || state.listening {
+        return -libc::EINVAL;
+      }
+      if let Err(err) = socket.listen(backlog) {
+        return errno_of(&err);
+      }
+      let fd = socket.as_raw_fd();
+      state.listening = true;
+      fd
+    };
+    self
+      .shared
+      .pause_on_connect
+      .store(pause_on_connect, Ordering::Relaxed);
+    match runtime::handle() {
+      Ok(rt) => {
+        rt.spawn(accept_loop(self.shared.clone(), fd));
+        0
+      }
+      Err(_) => -libc::ENOMEM,
+    }
+  }
+
+  #[napi]
+  pub fn close(&self, env: Env) {
+    self.shared.close();
+    self.update_ref(&env);
+  }
+
+  #[napi(js_name = "ref")]
+  pub fn reference(&self, env: Env) {
+    self.shared.unrefed.store(false, Ordering::Relaxed);
+    self.update_ref(&env);
+  }
+
+  #[napi]
+  pub fn unref(&self, env: Env) {
+    self.shared.unrefed.store(true, Ordering::Relaxed);
+    self.update_ref(&env);
+  }
+
+  #[napi]
+  pub fn address(&self) -> Option<AddressInfo> {
+    let state = lock(&self.shared.state);
+    let addr = state.socket.as_ref()?.local_addr().ok()?;
+    addr::info(&addr)
+  }
+}

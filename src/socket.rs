@@ -1,0 +1,637 @@
+//! The Socket handle: one connected stream socket (TCP or Unix). JavaScript calls its
+//! methods on the JS thread; one task on the I/O thread reads, finishes queued writes,
+//! connects, and closes. Writes are tried at once on the JS thread and only what the
+//! kernel did not take is queued, so bytes keep their order.
+
+use std::collections::VecDeque;
+use std::io::{self, IoSlice};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use napi::bindgen_prelude::BufferSlice;
+use napi::{Env, Result};
+use napi_derive::napi;
+use socket2::{Domain, SockAddr, SockRef, Socket, TcpKeepalive, Type};
+use tokio::io::unix::AsyncFd;
+use tokio::sync::Notify;
+
+use crate::addr::{self, AddressInfo};
+use crate::errors::{errno_of, status};
+use crate::events::{self, kind, EnvContext, Payload, Teardown};
+use crate::runtime::{self, register, Fd};
+
+/// Largest read; Node reads 64 KiB at a time too.
+const READ_SIZE: usize = 64 * 1024;
+/// Reads per readiness before yielding to other sockets, so one fast peer cannot starve the rest.
+const READS_PER_TURN: usize = 16;
+/// Buffers per sendmsg; Linux's IOV_MAX is 1024.
+const MAX_IOV: usize = 1024;
+
+/// Bytes that the kernel did not take yet, with whether they end a write request.
+struct Chunk {
+  data: Vec<u8>,
+  sent: usize,
+  ends_request: bool,
+}
+
+enum ShutdownState {
+  None,
+  /// Requested while writes were queued: done by the task once they are flushed.
+  Pending,
+  Done,
+}
+
+/// State shared by the JS thread and the I/O task, behind one lock.
+struct Io {
+  /// The socket; None before connect and once the task has closed it.
+  socket: Option<Socket>,
+  /// Set by close(): the task deregisters and then closes the socket.
+  closing: bool,
+  queue: VecDeque<Chunk>,
+  shutdown: ShutdownState,
+  /// The first failed queued write: every later write fails the same way.
+  write_error: i32,
+}
+
+pub struct SocketShared {
+  pub id: u32,
+  env: Arc<EnvContext>,
+  io: Mutex<Io>,
+  /// Whether JavaScript wants data (readStart) or not (readStop).
+  reading: AtomicBool,
+  /// Wakes the task after JavaScript changed something it waits on.
+  wake: Notify,
+  /// Whether this handle keeps the event loop alive (see EnvContext::set_ref).
+  counted: AtomicBool,
+  /// Whether JavaScript called unref().
+  unrefed: AtomicBool,
+}
+
+fn lock(io: &Mutex<Io>) -> MutexGuard<'_, Io> {
+  io.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl SocketShared {
+  fn new(env: Arc<EnvContext>, socket: Option<Socket>, reading: bool) -> Arc<Self> {
+    let id = env.next_id();
+    let shared = Arc::new(SocketShared {
+      id,
+      env: env.clone(),
+      io: Mutex::new(Io {
+        socket,
+        closing: false,
+        queue: VecDeque::new(),
+        shutdown: ShutdownState::None,
+        write_error: 0,
+      }),
+      reading: AtomicBool::new(reading),
+      wake: Notify::new(),
+      counted: AtomicBool::new(false),
+      unrefed: AtomicBool::new(false),
+    });
+    let weak: std::sync::Weak<dyn Teardown> = Arc::downgrade(&shared) as _;
+    env.register(id, weak);
+    shared
+  }
+
+  /// A socket a server accepted, already connected; called on the I/O thread.
+  pub fn accepted(env: Arc<EnvContext>, socket: Socket, reading: bool) -> Arc<Self> {
+    let shared = Self::new(env, Some(socket), reading);
+    tokio::spawn(drive(shared.clone(), false));
+    shared
+  }
+
+  fn close(&self) {
+    {
+      let mut io = lock(&self.io);
+      if io.closing {
+        return;
+      }
+      io.closing = true;
+      io.queue.clear();
+    }
+    self.env.unregister(self.id);
+    self.wake.notify_one();
+  }
+
+  /// Tries the write now; queues what the kernel does not take. Returns 0 when all of it
+  /// was written, 1 when some is queued (a WRITE_DONE event follows), or a negative errno.
+  fn write(&self, bufs: &[&[u8]]) -> i32 {
+    let mut io = lock(&self.io);
+    if io.closing {
+      return -libc::EBADF;
+    }
+    if io.write_error != 0 {
+      return io.write_error;
+    }
+    if !matches!(io.shutdown, ShutdownState::None) {
+      return -libc::EPIPE;
+    }
+    let mut sent = 0;
+    let was_idle = io.queue.is_empty();
+    if was_idle {
+      let Some(socket) = io.socket.as_ref() else {
+        return -libc::ENOTCONN;
+      };
+      let slices: Vec<IoSlice> = bufs.iter().take(MAX_IOV).map(|b| IoSlice::new(b)).collect();
+      match socket.send_vectored_with_flags(&slices, libc::MSG_NOSIGNAL) {
+        Ok(n) => sent = n,
+        Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+        Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+        Err(err) => return errno_of(&err),
+      }
+      let total: usize = bufs.iter().map(|b| b.len()).sum();
+      if sent == total {
+        return 0;
+      }
+    }
+    queue_rest(&mut io.queue, bufs, sent);
+    drop(io);
+    if was_idle {
+      self.wake.notify_one();
+    }
+    1
+  }
+
+  /// Shuts the write side now if nothing is queued (returns 0), else once the queue is
+  /// flushed (returns 1; a SHUTDOWN event follows), or fails with a negative errno.
+  fn shutdown(&self) -> i32 {
+    let mut io = lock(&self.io);
+    if io.closing {
+      return -libc::EBADF;
+    }
+    if !matches!(io.shutdown, ShutdownState::None) {
+      return 0;
+    }
+    if io.queue.is_empty() {
+      io.shutdown = ShutdownState::Done;
+      return match io.socket.as_ref() {
+        Some(socket) => status(socket.shutdown(std::net::Shutdown::Write)),
+        None => -libc::ENOTCONN,
+      };
+    }
+    io.shutdown = ShutdownState::Pending;
+    1
+  }
+
+  fn with_socket<T>(&self, f: impl FnOnce(&Socket) -> io::Result<T>) -> io::Result<T> {
+    let io = lock(&self.io);
+    match io.socket.as_ref() {
+      Some(socket) if !io.closing => f(socket),
+      _ => Err(io::Error::from_raw_os_error(libc::EBADF)),
+    }
+  }
+}
+
+/// Queues the bytes of `bufs` from offset `sent` on, as one write request.
+fn queue_rest(queue: &mut VecDeque<Chunk>, bufs: &[&[u8]], mut sent: usize) {
+  let mut rest = Vec::new();
+  for buf in bufs {
+    if sent >= buf.len() {
+      sent -= buf.len();
+      continue;
+    }
+    rest.extend_from_slice(&buf[sent..]);
+    sent = 0;
+  }
+  queue.push_back(Chunk {
+    data: rest,
+    sent: 0,
+    ends_request: true,
+  });
+}
+
+impl Teardown for SocketShared {
+  fn teardown(&self) {
+    self.close();
+  }
+}
+
+/// The I/O thread's side of one socket, from connect (or accept) to close.
+async fn drive(shared: Arc<SocketShared>, connecting: bool) {
+  let fd = match lock(&shared.io).socket.as_ref() {
+    Some(socket) => socket.as_raw_fd(),
+    None => return,
+  };
+  let afd = match register(fd) {
+    Ok(afd) => afd,
+    Err(err) => {
+      let event = if connecting {
+        kind::CONNECT
+      } else {
+        kind::READ_ERROR
+      };
+      shared
+        .env
+        .push(event, shared.id, Payload::Int(errno_of(&err)));
+      return close_now(&shared, None);
+    }
+  };
+  let connected = !connecting || connect_finished(&shared, &afd).await;
+  if connected {
+    run(&shared, &afd).await;
+  } else {
+    while !lock(&shared.io).closing {
+      shared.wake.notified().await;
+    }
+  }
+  close_now(&shared, Some(afd));
+}
+
+/// Deregisters before closing, so the reactor never sees a reused descriptor number.
+fn close_now(shared: &SocketShared, afd: Option<AsyncFd<Fd>>) {
+  drop(afd);
+  let socket = lock(&shared.io).socket.take();
+  drop(socket);
+}
+
+/// Waits for a non-blocking connect; reports its result. Returns whether it succeeded.
+async fn connect_finished(shared: &SocketShared, afd: &AsyncFd<Fd>) -> bool {
+  loop {
+    tokio::select! {
+      _ = shared.wake.notified() => {
+        if lock(&shared.io).closing {
+          return false;
+        }
+      }
+      ready = afd.writable() => {
+        let result = match ready {
+          Ok(mut guard) => {
+            guard.clear_ready();
+            shared.with_socket(|s| s.take_error())
+          }
+          Err(err) => Err(err),
+        };
+        let errno = match result {
+          Ok(None) => 0,
+          Ok(Some(err)) | Err(err) => errno_of(&err),
+        };
+        shared.env.push(kind::CONNECT, shared.id, Payload::Int(errno));
+        return errno == 0;
+      }
+    }
+  }
+}
+
+async fn run(shared: &SocketShared, afd: &AsyncFd<Fd>) {
+  let mut eof = false;
+  loop {
+    let (want_write, closing) = {
+      let io = lock(&shared.io);
+      (
+        !io.queue.is_empty() || matches!(io.shutdown, ShutdownState::Pending),
+        io.closing,
+      )
+    };
+    if closing {
+      return;
+    }
+    let want_read = !eof && shared.reading.load(Ordering::Relaxed);
+    tokio::select! {
+      biased;
+      _ = shared.wake.notified() => {}
+      ready = afd.writable(), if want_write => match ready {
+        Ok(guard) => flush(shared, guard),
+        Err(err) => fail_writes(shared, errno_of(&err)),
+      },
+      ready = afd.readable(), if want_read => match ready {
+        Ok(guard) => eof = read(shared, guard),
+        Err(err) => {
+          shared.env.push(kind::READ_ERROR, shared.id, Payload::Int(errno_of(&err)));
+          eof = true;
+        }
+      },
+    }
+  }
+}
+
+/// Reads what the kernel has, up to READS_PER_TURN chunks. Returns true at the end of
+/// the stream (EOF or an error), after which the socket is not read again.
+fn read(shared: &SocketShared, mut guard: tokio::io::unix::AsyncFdReadyGuard<'_, Fd>) -> bool {
+  for _ in 0..READS_PER_TURN {
+    let mut buf = Vec::with_capacity(READ_SIZE);
+    let result = shared.with_socket(|socket| socket.recv(buf.spare_capacity_mut()));
+    match result {
+      Ok(0) => {
+        shared.env.push(kind::EOF, shared.id, Payload::None);
+        return true;
+      }
+      Ok(n) => {
+        // SAFETY: recv initialised the first n bytes of the spare capacity.
+        unsafe { buf.set_len(n) };
+        let short = n < READ_SIZE;
+        if short {
+          // Most reads are small: keep only what was read, not a 64 KiB allocation.
+          buf.shrink_to_fit();
+        }
+        shared.env.push(kind::DATA, shared.id, Payload::Data(buf));
+        if short {
+          // A short read drained the socket: the next read would only say WouldBlock.
+          guard.clear_ready();
+          return false;
+        }
+        if !shared.reading.load(Ordering::Relaxed) {
+          return false;
+        }
+      }
+      Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+        guard.clear_ready();
+        return false;
+      }
+      Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+      Err(err) => {
+        shared
+          .env
+          .push(kind::READ_ERROR, shared.id, Payload::Int(errno_of(&err)));
+        return true;
+      }
+    }
+  }
+  false
+}
+
+/// Sends queued chunks until the queue is empty or the kernel is full, reporting finished
+/// requests; then a pending shutdown.
+fn flush(shared: &SocketShared, mut guard: tokio::io::unix::AsyncFdReadyGuard<'_, Fd>) {
+  let mut done = 0;
+  let mut error = 0;
+  let mut shutdown_result = None;
+  {
+    let mut io = lock(&shared.io);
+    let io = &mut *io;
+    while !io.queue.is_empty() {
+      let Some(socket) = io.socket.as_ref() else {
+        return;
+      };
+      let slices: Vec<IoSlice> = io
+        .queue
+        .iter()
+        .take(64)
+        .map(|c| IoSlice::new(&c.data[c.sent..]))
+        .collect();
+      match socket.send_vectored_with_flags(&slices, libc::MSG_NOSIGNAL) {
+        Ok(mut n) => {
+          while n > 0 {
+            let Some(chunk) = io.queue.front_mut() else {
+              break;
+            };
+            let left = chunk.data.len() - chunk.sent;
+            if n < left {
+              chunk.sent += n;
+              break;
+            }
+            n -= left;
+            if chunk.ends_request {
+              done += 1;
+            }
+            io.queue.pop_front();
+          }
+        }
+        Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+          guard.clear_ready();
+          break;
+        }
+        Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+        Err(err) => {
+          error = errno_of(&err);
+          io.write_error = error;
+          io.queue.clear();
+          break;
+        }
+      }
+    }
+    if io.queue.is_empty() && matches!(io.shutdown, ShutdownState::Pending) {
+      io.shutdown = ShutdownState::Done;
+      shutdown_result = Some(match io.socket.as_ref() {
+        Some(socket) if error == 0 => status(socket.shutdown(std::net::Shutdown::Write)),
+        _ => error,
+      });
+    }
+  }
+  if done > 0 {
+    shared
+      .env
+      .push(kind::WRITE_DONE, shared.id, Payload::Int(done));
+  }
+  if error != 0 {
+    shared
+      .env
+      .push(kind::WRITE_ERROR, shared.id, Payload::Int(error));
+  }
+  if let Some(result) = shutdown_result {
+    shared
+      .env
+      .push(kind::SHUTDOWN, shared.id, Payload::Int(result));
+  }
+}
+
+fn fail_writes(shared: &SocketShared, errno: i32) {
+  {
+    let mut io = lock(&shared.io);
+    io.write_error = errno;
+    io.queue.clear();
+  }
+  shared
+    .env
+    .push(kind::WRITE_ERROR, shared.id, Payload::Int(errno));
+}
+
+/// The JavaScript object behind `socket._handle`.
+#[napi]
+pub struct SocketHandle {
+  shared: Arc<SocketShared>,
+}
+
+impl SocketHandle {
+  /// Wraps a socket accepted on the I/O thread; runs on the JS thread as its event is delivered.
+  pub fn adopt(env: &Env, shared: Arc<SocketShared>) -> Self {
+    shared.env.set_ref(env, &shared.counted, true);
+    SocketHandle { shared }
+  }
+
+  fn update_ref(&self, env: &Env) {
+    let open = !lock(&self.shared.io).closing;
+    let on = open && !self.shared.unrefed.load(Ordering::Relaxed);
+    self.shared.env.set_ref(env, &self.shared.counted, on);
+  }
+
+  fn connect_to(&self, addr: SockAddr, local: Option<SockAddr>) -> io::Result<()> {
+    let domain = Domain::from(i32::from(addr.family()));
+    let socket = Socket::new(domain, Type::STREAM.nonblocking().cloexec(), None)?;
+    if let Some(local) = local {
+      if local.is_ipv4() || local.is_ipv6() {
+        socket.set_reuse_address(true)?;
+      }
+      socket.bind(&local)?;
+    }
+    match socket.connect(&addr) {
+      Ok(()) => {}
+      Err(err) if err.raw_os_error() == Some(libc::EINPROGRESS) => {}
+      Err(err) => return Err(err),
+    }
+    {
+      let mut io = lock(&self.shared.io);
+      if io.closing || io.socket.is_some() {
+        return Err(io::Error::from_raw_os_error(libc::EISCONN));
+      }
+      io.socket = Some(socket);
+    }
+    let _guard = runtime::handle()
+      .map_err(|e| io::Error::other(e.reason))?
+      .spawn(drive(self.shared.clone(), true));
+    Ok(())
+  }
+}
+
+#[napi]
+impl SocketHandle {
+  #[napi(constructor)]
+  pub fn new(env: Env) -> Result<Self> {
+    let context = events::context(&env)?;
+    let shared = SocketShared::new(context, None, true);
+    Ok(Self::adopt(&env, shared))
+  }
+
+  #[napi(getter)]
+  pub fn id(&self) -> u32 {
+    self.shared.id
+  }
+
+  /// The descriptor, or -1 when there is none.
+  #[napi(getter)]
+  pub fn fd(&self) -> i32 {
+    let io = lock(&self.shared.io);
+    io.socket.as_ref().map_or(-1, |s| s.as_raw_fd())
+  }
+
+  /// Starts connecting to an IP address (and binds first if `local_host` is given).
+  /// Returns 0 (a CONNECT event follows) or a negative errno.
+  #[napi]
+  pub fn connect_tcp(
+    &self,
+    host: String,
+    port: u32,
+    local_host: Option<String>,
+    local_port: Option<u32>,
+  ) -> i32 {
+    let result = addr::ip(&host, port).and_then(|remote| {
+      let local = match local_host {
+        Some(local) => Some(addr::ip(&local, local_port.unwrap_or(0))?),
+        None => None,
+      };
+      self.connect_to(remote, local)
+    });
+    status(result)
+  }
+
+  /// Starts connecting to a Unix socket path. Returns 0 or a negative errno.
+  #[napi]
+  pub fn connect_unix(&self, path: String) -> i32 {
+    status(addr::unix(&path).and_then(|remote| self.connect_to(remote, None)))
+  }
+
+  #[napi]
+  pub fn read_start(&self) {
+    if !self.shared.reading.swap(true, Ordering::Relaxed) {
+      self.shared.wake.notify_one();
+    }
+  }
+
+  #[napi]
+  pub fn read_stop(&self) {
+    self.shared.reading.store(false, Ordering::Relaxed);
+  }
+
+  /// See SocketShared::write: 0 written, 1 queued, or a negative errno.
+  #[napi]
+  pub fn write_buffer(&self, data: BufferSlice) -> i32 {
+    self.shared.write(&[&data])
+  }
+
+  /// Writes the string as UTF-8 (the JS layer converts other encodings first).
+  #[napi]
+  pub fn write_utf8_string(&self, data: String) -> i32 {
+    self.shared.write(&[data.as_bytes()])
+  }
+
+  /// Writes several buffers as one request, in one vectored syscall when they fit.
+  #[napi]
+  pub fn writev(&self, chunks: Vec<BufferSlice>) -> i32 {
+    let slices: Vec<&[u8]> = chunks.iter().map(|c| &c[..]).collect();
+    self.shared.write(&slices)
+  }
+
+  /// 0 done, 1 deferred until queued writes finish (a SHUTDOWN event follows), or a negative errno.
+  #[napi]
+  pub fn shutdown(&self) -> i32 {
+    self.shared.shutdown()
+  }
+
+  #[napi]
+  pub fn close(&self, env: Env) {
+    self.shared.close();
+    self.update_ref(&env);
+  }
+
+  /// Closes with an RST instead of a FIN, as resetAndDestroy() asks.
+  #[napi]
+  pub fn reset(&self, env: Env) -> i32 {
+    let result = self
+      .shared
+      .with_socket(|s| s.set_linger(Some(Duration::ZERO)));
+    self.close(env);
+    status(result)
+  }
+
+  #[napi(js_name = "ref")]
+  pub fn reference(&self, env: Env) {
+    self.shared.unrefed.store(false, Ordering::Relaxed);
+    self.update_ref(&env);
+  }
+
+  #[napi]
+  pub fn unref(&self, env: Env) {
+    self.shared.unrefed.store(true, Ordering::Relaxed);
+    self.update_ref(&env);
+  }
+
+  #[napi]
+  pub fn set_no_delay(&self, enable: bool) -> i32 {
+    status(self.shared.with_socket(|s| {
+      match SockRef::from(s).set_tcp_nodelay(enable) {
+        // A Unix socket has no Nagle to turn off; Node ignores it there too.
+        Err(err) if err.raw_os_error() == Some(libc::EOPNOTSUPP) => Ok(()),
+        other => other,
+      }
+    }))
+  }
+
+  /// `delay_secs` 0 keeps the system's idle time.
+  #[napi]
+  pub fn set_keep_alive(&self, enable: bool, delay_secs: u32) -> i32 {
+    status(self.shared.with_socket(|s| {
+      if !enable {
+        return s.set_keepalive(false);
+      }
+      let mut params = TcpKeepalive::new();
+      if delay_secs > 0 {
+        params = params.with_time(Duration::from_secs(u64::from(delay_secs)));
+      }
+      s.set_tcp_keepalive(&params)
+    }))
+  }
+
+  #[napi]
+  pub fn local_address(&self) -> Option<AddressInfo> {
+    let addr = self.shared.with_socket(|s| s.local_addr()).ok()?;
+    addr::info(&addr)
+  }
+
+  #[napi]
+  pub fn remote_address(&self) -> Option<AddressInfo> {
+    let addr = self.shared.with_socket(|s| s.peer_addr()).ok()?;
+    addr::info(&addr)
+  }
+}
