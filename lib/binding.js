@@ -35,17 +35,24 @@ const kOnEvent = Symbol('kOnEvent');
 const owners = new Map();
 
 function dispatch(events) {
-  let i = 0;
-  try {
-    for (; i < events.length; i += 3) {
-      const owner = owners.get(events[i + 1]);
-      if (owner !== undefined) owner[kOnEvent](events[i], events[i + 2]);
+  for (let i = 0; i < events.length; i += 3) {
+    const owner = owners.get(events[i + 1]);
+    if (owner === undefined) continue;
+    try {
+      owner[kOnEvent](events[i], events[i + 2]);
+    } catch (err) {
+      // Node-API swallows exceptions thrown into it (with a deprecation warning), so
+      // rethrow from a tick, where they reach 'uncaughtException' as from any callback;
+      // the rest of the batch follows.
+      process.nextTick(rethrow, err);
+      if (i + 3 < events.length) process.nextTick(dispatch, events.slice(i + 3));
+      return;
     }
-  } finally {
-    // A listener threw: the rest of the batch still happens, after the exception
-    // reaches the user as it would from any event callback.
-    if (i + 3 < events.length) process.nextTick(dispatch, events.slice(i + 3));
   }
+}
+
+function rethrow(err) {
+  throw err;
 }
 
 native.init(dispatch);

@@ -27,3 +27,24 @@ pub fn status<T>(result: io::Result<T>) -> i32 {
     Err(err) => errno_of(&err),
   }
 }
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn os_errors_become_negative_errnos() {
+    let refused = io::Error::from_raw_os_error(libc::ECONNREFUSED);
+    assert_eq!(errno_of(&refused), -libc::ECONNREFUSED);
+    assert_eq!(status(Err::<(), _>(refused)), -libc::ECONNREFUSED);
+    assert_eq!(status(Ok(())), 0);
+  }
+
+  #[test]
+  fn errors_without_os_code_still_map() {
+    let eof = io::Error::from(io::ErrorKind::UnexpectedEof);
+    assert_eq!(errno_of(&eof), UV_EOF);
+    let other = io::Error::other("boom");
+    assert_eq!(errno_of(&other), -libc::EIO);
+  }
+}
