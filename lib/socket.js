@@ -19,7 +19,6 @@ const { ERR_SOCKET_CLOSED, ERR_MISSING_ARGS } = codes;
 const UV_ENOTCONN = -107;
 const UV_ECANCELED = -125;
 
-const kHandleReading = Symbol('kHandleReading');
 const kPendingWrite = Symbol('kPendingWrite');
 const kWriteCallback = Symbol('kWriteCallback');
 const kShutdownCallback = Symbol('kShutdownCallback');
@@ -57,7 +56,6 @@ class Socket extends stream.Duplex {
     this._sockname = null;
     this._server = null;
     this.server = null;
-    this[kHandleReading] = false;
     this[kPendingWrite] = null;
     this[kWriteCallback] = null;
     this[kShutdownCallback] = null;
@@ -81,9 +79,10 @@ class Socket extends stream.Duplex {
       this._setHandle(options.handle);
       if (options.pauseOnCreate) {
         // The native side started this socket paused already.
+        this._handle.reading = false;
         this.readableFlowing = false;
       } else {
-        this[kHandleReading] = true;
+        this._handle.reading = true;
         if (!options.manualStart) this.read(0);
       }
       this._applyOptions();
@@ -102,6 +101,8 @@ class Socket extends stream.Duplex {
   }
 
   _setHandle(handle) {
+    // Native handles start reading as soon as they are connected.
+    if (handle.reading === undefined) handle.reading = true;
     this._handle = handle;
     own(handle, this);
   }
@@ -128,15 +129,16 @@ class Socket extends stream.Duplex {
   _onData(buffer) {
     this[kBytesRead] += buffer.length;
     this._unrefTimer();
-    if (!this.push(buffer) && this[kHandleReading] && this._handle) {
-      this[kHandleReading] = false;
-      this._handle.readStop();
+    const handle = this._handle;
+    if (!this.push(buffer) && handle && handle.reading) {
+      handle.reading = false;
+      handle.readStop();
     }
   }
 
   _onEof() {
     debug('EOF');
-    this[kHandleReading] = false;
+    if (this._handle) this._handle.reading = false;
     this.push(null);
     this.read(0);
   }
@@ -160,10 +162,10 @@ class Socket extends stream.Duplex {
     this.emit('connect');
     this.emit('ready');
     if (this.isPaused() || this.readableFlowing === false || this.readableEnded) {
-      this[kHandleReading] = false;
+      this._handle.reading = false;
       this._handle.readStop();
     } else {
-      this[kHandleReading] = true;
+      this._handle.reading = true;
       this.read(0);
     }
     const pending = this[kPendingWrite];
@@ -202,8 +204,9 @@ class Socket extends stream.Duplex {
       // Reading starts once connected.
       return;
     }
-    if (!this[kHandleReading]) {
-      this[kHandleReading] = true;
+    // `handle.reading` is the flag Node's own handles carry; http pauses sockets through it.
+    if (!this._handle.reading) {
+      this._handle.reading = true;
       this._handle.readStart();
     }
   }
@@ -297,7 +300,6 @@ class Socket extends stream.Duplex {
         handle.close();
       }
       this._handle = null;
-      this[kHandleReading] = false;
       // A write still queued natively is cancelled by the close.
       const writeCb = this[kWriteCallback];
       this[kWriteCallback] = null;

@@ -39,4 +39,7 @@ if (cargo.status !== 0) {
   process.exit(cargo.status || 1);
 }
 const targetDir = process.env.CARGO_TARGET_DIR || path.join(root, 'target');
-fs.copyFileSync(path.join(targetDir, 'release', 'librsnet.so'), target);
+// Copy then rename: a process that has the old addon loaded keeps its file intact.
+const staging = `${target}.${process.pid}.tmp`;
+fs.copyFileSync(path.join(targetDir, 'release', 'librsnet.so'), staging);
+fs.renameSync(staging, target);
