@@ -6,6 +6,7 @@
 mod addr;
 mod errors;
 mod events;
+mod options;
 mod runtime;
 mod server;
 mod socket;

@@ -13,13 +13,14 @@ use std::time::Duration;
 use napi::bindgen_prelude::BufferSlice;
 use napi::{Env, Result};
 use napi_derive::napi;
-use socket2::{Domain, SockAddr, SockRef, Socket, TcpKeepalive, Type};
+use socket2::{Domain, SockAddr, Socket, Type};
 use tokio::io::unix::AsyncFd;
 use tokio::sync::Notify;
 
 use crate::addr::{self, AddressInfo};
 use crate::errors::{errno_of, status};
 use crate::events::{self, kind, EnvContext, Payload, Teardown};
+use crate::options;
 use crate::runtime::{self, register, Fd};
 
 /// Largest read; Node reads 64 KiB at a time too.
@@ -135,8 +136,13 @@ impl SocketShared {
       let Some(socket) = io.socket.as_ref() else {
         return -libc::ENOTCONN;
       };
-      let slices: Vec<IoSlice> = bufs.iter().take(MAX_IOV).map(|b| IoSlice::new(b)).collect();
-      match socket.send_vectored_with_flags(&slices, libc::MSG_NOSIGNAL) {
+      let result = if let [buf] = bufs {
+        socket.send_with_flags(buf, libc::MSG_NOSIGNAL)
+      } else {
+        let slices: Vec<IoSlice> = bufs.iter().take(MAX_IOV).map(|b| IoSlice::new(b)).collect();
+        socket.send_vectored_with_flags(&slices, libc::MSG_NOSIGNAL)
+      };
+      match result {
         Ok(n) => sent = n,
         Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
         Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
@@ -311,21 +317,26 @@ async fn run(shared: &SocketShared, afd: &AsyncFd<Fd>) {
 /// the stream (EOF or an error), after which the socket is not read again.
 fn read(shared: &SocketShared, mut guard: tokio::io::unix::AsyncFdReadyGuard<'_, Fd>) -> bool {
   for _ in 0..READS_PER_TURN {
-    let mut buf = Vec::with_capacity(READ_SIZE);
-    let result = shared.with_socket(|socket| socket.recv(buf.spare_capacity_mut()));
+    let result: io::Result<Vec<u8>> = SCRATCH.with_borrow_mut(|scratch| {
+      scratch.clear();
+      let n = shared.with_socket(|socket| socket.recv(scratch.spare_capacity_mut()))?;
+      // SAFETY: recv initialised the first n bytes of the spare capacity.
+      unsafe { scratch.set_len(n) };
+      // A full read hands the whole buffer over; a short one copies just what was read,
+      // so most reads cost one small allocation, not 64 KiB.
+      Ok(if n == READ_SIZE {
+        std::mem::replace(scratch, Vec::with_capacity(READ_SIZE))
+      } else {
+        scratch.to_vec()
+      })
+    });
     match result {
-      Ok(0) => {
+      Ok(buf) if buf.is_empty() => {
         shared.env.push(kind::EOF, shared.id, Payload::None);
         return true;
       }
-      Ok(n) => {
-        // SAFETY: recv initialised the first n bytes of the spare capacity.
-        unsafe { buf.set_len(n) };
-        let short = n < READ_SIZE;
-        if short {
-          // Most reads are small: keep only what was read, not a 64 KiB allocation.
-          buf.shrink_to_fit();
-        }
+      Ok(buf) => {
+        let short = buf.len() < READ_SIZE;
         shared.env.push(kind::DATA, shared.id, Payload::Data(buf));
         if short {
           // A short read drained the socket: the next read would only say WouldBlock.
@@ -350,6 +361,11 @@ fn read(shared: &SocketShared, mut guard: tokio::io::unix::AsyncFdReadyGuard<'_,
     }
   }
   false
+}
+
+thread_local! {
+  /// The I/O thread's read buffer, reused across reads of every socket.
+  static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(READ_SIZE));
 }
 
 /// Sends queued chunks until the queue is empty or the kernel is full, reporting finished
@@ -599,28 +615,21 @@ impl SocketHandle {
 
   #[napi]
   pub fn set_no_delay(&self, enable: bool) -> i32 {
-    status(self.shared.with_socket(|s| {
-      match SockRef::from(s).set_tcp_nodelay(enable) {
-        // A Unix socket has no Nagle to turn off; Node ignores it there too.
-        Err(err) if err.raw_os_error() == Some(libc::EOPNOTSUPP) => Ok(()),
-        other => other,
-      }
-    }))
+    status(
+      self
+        .shared
+        .with_socket(|s| options::set_no_delay(s, enable)),
+    )
   }
 
   /// `delay_secs` 0 keeps the system's idle time.
   #[napi]
   pub fn set_keep_alive(&self, enable: bool, delay_secs: u32) -> i32 {
-    status(self.shared.with_socket(|s| {
-      if !enable {
-        return s.set_keepalive(false);
-      }
-      let mut params = TcpKeepalive::new();
-      if delay_secs > 0 {
-        params = params.with_time(Duration::from_secs(u64::from(delay_secs)));
-      }
-      s.set_tcp_keepalive(&params)
-    }))
+    status(
+      self
+        .shared
+        .with_socket(|s| options::set_keep_alive(s, enable, delay_secs)),
+    )
   }
 
   #[napi]
