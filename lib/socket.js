@@ -85,6 +85,7 @@ class Socket extends stream.Duplex {
         this._handle.reading = true;
         if (!options.manualStart) this.read(0);
       }
+      this._updateActive();
       this._applyOptions();
     }
 
@@ -103,6 +104,7 @@ class Socket extends stream.Duplex {
   _setHandle(handle) {
     // Native handles start reading as soon as they are connected.
     if (handle.reading === undefined) handle.reading = true;
+    handle.active = true;
     this._handle = handle;
     own(handle, this);
   }
@@ -133,12 +135,14 @@ class Socket extends stream.Duplex {
     if (!this.push(buffer) && handle && handle.reading) {
       handle.reading = false;
       handle.readStop();
+      this._updateActive();
     }
   }
 
   _onEof() {
     debug('EOF');
     if (this._handle) this._handle.reading = false;
+    this._updateActive();
     this.push(null);
     this.read(0);
   }
@@ -168,6 +172,7 @@ class Socket extends stream.Duplex {
       this._handle.reading = true;
       this.read(0);
     }
+    this._updateActive();
     const pending = this[kPendingWrite];
     if (pending) {
       this[kPendingWrite] = null;
@@ -178,6 +183,7 @@ class Socket extends stream.Duplex {
   _onWriteDone(errno) {
     const cb = this[kWriteCallback];
     this[kWriteCallback] = null;
+    this._updateActive();
     if (errno === 0) {
       if (cb) cb();
       return;
@@ -190,9 +196,23 @@ class Socket extends stream.Duplex {
   _onShutdown(errno) {
     const cb = this[kShutdownCallback];
     this[kShutdownCallback] = null;
+    this._updateActive();
     if (!cb) return;
     if (errno === 0 || errno === UV_ENOTCONN) cb();
     else cb(errnoException(errno, 'shutdown'));
+  }
+
+  // Like a libuv handle, the socket keeps the process alive only while it has work:
+  // connecting, reading, or a write or shutdown in flight.
+  _updateActive() {
+    const handle = this._handle;
+    if (!handle) return;
+    const active = this.connecting || handle.reading ||
+      this[kWriteCallback] !== null || this[kShutdownCallback] !== null;
+    if (active !== handle.active) {
+      handle.active = active;
+      handle.setActive(active);
+    }
   }
 
   _unrefTimer() {
@@ -208,6 +228,7 @@ class Socket extends stream.Duplex {
     if (!this._handle.reading) {
       this._handle.reading = true;
       this._handle.readStart();
+      this._updateActive();
     }
   }
 
@@ -251,6 +272,7 @@ class Socket extends stream.Duplex {
     } else if (result === 1) {
       this[kBytesWritten] += bytes;
       this[kWriteCallback] = cb;
+      this._updateActive();
     } else {
       cb(errnoException(result, 'write'));
     }
@@ -274,6 +296,7 @@ class Socket extends stream.Duplex {
     if (result === 0 || result === UV_ENOTCONN) return cb();
     if (result === 1) {
       this[kShutdownCallback] = cb;
+      this._updateActive();
       return;
     }
     cb(errnoException(result, 'shutdown'));

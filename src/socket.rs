@@ -68,6 +68,9 @@ pub struct SocketShared {
   counted: AtomicBool,
   /// Whether JavaScript called unref().
   unrefed: AtomicBool,
+  /// Whether the handle has work that keeps a libuv loop alive: reading, connecting, or
+  /// writes or a shutdown in flight. JavaScript tracks that and tells us.
+  active: AtomicBool,
 }
 
 fn lock(io: &Mutex<Io>) -> MutexGuard<'_, Io> {
@@ -91,6 +94,7 @@ impl SocketShared {
       wake: Notify::new(),
       counted: AtomicBool::new(false),
       unrefed: AtomicBool::new(false),
+      active: AtomicBool::new(true),
     });
     let weak: std::sync::Weak<dyn Teardown> = Arc::downgrade(&shared) as _;
     env.register(id, weak);
@@ -469,7 +473,9 @@ impl SocketHandle {
 
   fn update_ref(&self, env: &Env) {
     let open = !lock(&self.shared.io).closing;
-    let on = open && !self.shared.unrefed.load(Ordering::Relaxed);
+    let on = open
+      && self.shared.active.load(Ordering::Relaxed)
+      && !self.shared.unrefed.load(Ordering::Relaxed);
     self.shared.env.set_ref(env, &self.shared.counted, on);
   }
 
@@ -604,6 +610,14 @@ impl SocketHandle {
   #[napi(js_name = "ref")]
   pub fn reference(&self, env: Env) {
     self.shared.unrefed.store(false, Ordering::Relaxed);
+    self.update_ref(&env);
+  }
+
+  /// Whether the socket has work in progress; an idle socket, like an idle libuv handle,
+  /// does not keep the process alive.
+  #[napi]
+  pub fn set_active(&self, env: Env, active: bool) {
+    self.shared.active.store(active, Ordering::Relaxed);
     self.update_ref(&env);
   }
 
