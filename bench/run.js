@@ -476,7 +476,10 @@ async function main() {
 
   if (o.json) {
     process.stdout.write(JSON.stringify({
-      config: { rounds: o.rounds, secs: o.secs, bytes: o.bytes, impls: labels, mode, cpus: os.cpus().length, node: process.version, elapsed_s: elapsed },
+      config: {
+        rounds: o.rounds, secs: o.secs, bytes: o.bytes, impls: labels, mode,
+        cpus: os.cpus().length, node: process.version, elapsed_s: elapsed,
+      },
       unavailable,
       results,
     }, null, 2) + '\n');
