@@ -244,7 +244,13 @@ class Server extends EventEmitter {
       const path = this[kPath];
       this[kPath] = null;
       // libuv removes a Unix socket's file when it closes the server.
-      if (path !== null && !path.startsWith('\0')) fs.rm(path, { force: true }, () => {});
+      if (path !== null && !path.startsWith('\0')) {
+        try {
+          fs.unlinkSync(path);
+        } catch {
+          // Already gone: nothing to clean up.
+        }
+      }
     }
     this._emitCloseIfDrained();
     return this;
