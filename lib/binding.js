@@ -34,7 +34,34 @@ const kOnEvent = Symbol('kOnEvent');
 /** id -> the Socket or Server that owns the native handle. */
 const owners = new Map();
 
+// Node's threadsafe function calls `dispatch` again and again, without returning to the
+// event loop, for as long as the I/O thread keeps producing events. A libuv loop takes
+// each poll phase's I/O and then runs immediates and timers; so does rsnet: one batch
+// per poll phase, and batches that come in the same phase wait for the turn's end.
+let turnBusy = false;
+let deferred = [];
+
 function dispatch(events) {
+  if (turnBusy) {
+    deferred.push(events);
+    return;
+  }
+  turnBusy = true;
+  deliver(events);
+  // Queued after whatever the listeners scheduled, as the next poll phase would be.
+  setImmediate(endOfTurn);
+}
+
+function endOfTurn() {
+  while (deferred.length > 0) {
+    const batches = deferred;
+    deferred = [];
+    for (const events of batches) deliver(events);
+  }
+  turnBusy = false;
+}
+
+function deliver(events) {
   for (let i = 0; i < events.length; i += 3) {
     const owner = owners.get(events[i + 1]);
     if (owner === undefined) continue;
@@ -45,7 +72,7 @@ function dispatch(events) {
       // rethrow from a tick, where they reach 'uncaughtException' as from any callback;
       // the rest of the batch follows.
       process.nextTick(rethrow, err);
-      if (i + 3 < events.length) process.nextTick(dispatch, events.slice(i + 3));
+      if (i + 3 < events.length) process.nextTick(deliver, events.slice(i + 3));
       return;
     }
   }

@@ -14,10 +14,9 @@ const {
 const connect = require('./connect');
 const { debug } = require('./debug');
 
-const { ERR_SOCKET_CLOSED, ERR_MISSING_ARGS } = codes;
+const { ERR_SOCKET_CLOSED, ERR_SOCKET_CLOSED_BEFORE_CONNECTION, ERR_MISSING_ARGS } = codes;
 
 const UV_ENOTCONN = -107;
-const UV_ECANCELED = -125;
 
 const kPendingWrite = Symbol('kPendingWrite');
 const kWriteCallback = Symbol('kWriteCallback');
@@ -31,6 +30,7 @@ const kSetKeepAlive = Symbol('kSetKeepAlive');
 const kSetKeepAliveInitialDelay = Symbol('kSetKeepAliveInitialDelay');
 const kResetOnDestroy = Symbol('kResetOnDestroy');
 const kAttempt = Symbol('kAttempt');
+const kReadEnd = Symbol('kReadEnd');
 
 class Socket extends stream.Duplex {
   constructor(options) {
@@ -65,6 +65,7 @@ class Socket extends stream.Duplex {
     this[kUnref] = false;
     this[kResetOnDestroy] = false;
     this[kAttempt] = null;
+    this[kReadEnd] = null;
     this[kSetNoDelay] = Boolean(options.noDelay);
     this[kSetKeepAlive] = Boolean(options.keepAlive);
     this[kSetKeepAliveInitialDelay] = 0;
@@ -103,8 +104,9 @@ class Socket extends stream.Duplex {
 
   _setHandle(handle) {
     // Native handles start reading as soon as they are connected.
-    if (handle.reading === undefined) handle.reading = true;
+    if (handle.reading === undefined) handle.reading = false;
     handle.active = true;
+    handle.pending = false;
     this._handle = handle;
     own(handle, this);
   }
@@ -119,8 +121,15 @@ class Socket extends stream.Duplex {
   [kOnEvent](type, payload) {
     switch (type) {
       case kind.DATA: return this._onData(payload);
-      case kind.EOF: return this._onEof();
-      case kind.READ_ERROR: return this.destroy(errnoException(payload, 'read'));
+      case kind.EOF:
+      case kind.READ_ERROR:
+        // Read just before a readStop reached the I/O thread: keep it until reading
+        // resumes, as libuv would only find it then.
+        if (this._handle && !this._handle.reading) {
+          this[kReadEnd] = { type, payload };
+          return;
+        }
+        return this._onReadEnd(type, payload);
       case kind.CONNECT: return this._onConnect(payload);
       case kind.WRITE_DONE: return this._onWriteDone(0);
       case kind.WRITE_ERROR: return this._onWriteDone(payload);
@@ -137,6 +146,11 @@ class Socket extends stream.Duplex {
       handle.readStop();
       this._updateActive();
     }
+  }
+
+  _onReadEnd(type, payload) {
+    if (type === kind.READ_ERROR) return this.destroy(errnoException(payload, 'read'));
+    return this._onEof();
   }
 
   _onEof() {
@@ -165,19 +179,15 @@ class Socket extends stream.Duplex {
     if (attempt && attempt.onSuccess) attempt.onSuccess();
     this.emit('connect');
     this.emit('ready');
-    if (this.isPaused() || this.readableFlowing === false || this.readableEnded) {
-      this._handle.reading = false;
-      this._handle.readStop();
-    } else {
-      this._handle.reading = true;
+    const handle = this._handle;
+    if (!handle) return;
+    if (!this.isPaused()) {
       this.read(0);
+    } else if (handle.reading) {
+      handle.reading = false;
+      handle.readStop();
     }
     this._updateActive();
-    const pending = this[kPendingWrite];
-    if (pending) {
-      this[kPendingWrite] = null;
-      this._writeGeneric(pending.writev, pending.data, pending.encoding, pending.cb);
-    }
   }
 
   _onWriteDone(errno) {
@@ -202,16 +212,18 @@ class Socket extends stream.Duplex {
     else cb(errnoException(errno, 'shutdown'));
   }
 
-  // Like a libuv handle, the socket keeps the process alive only while it has work:
-  // connecting, reading, or a write or shutdown in flight.
+  // As with a libuv handle, a reading socket keeps the process alive unless unref'd, and a
+  // connect, write or shutdown in flight keeps it alive even then.
   _updateActive() {
     const handle = this._handle;
     if (!handle) return;
-    const active = this.connecting || handle.reading ||
-      this[kWriteCallback] !== null || this[kShutdownCallback] !== null;
-    if (active !== handle.active) {
+    const active = handle.reading;
+    const pending = this.connecting || this[kWriteCallback] !== null ||
+      this[kShutdownCallback] !== null;
+    if (active !== handle.active || pending !== handle.pending) {
       handle.active = active;
-      handle.setActive(active);
+      handle.pending = pending;
+      handle.setActive(active, pending);
     }
   }
 
@@ -226,6 +238,11 @@ class Socket extends stream.Duplex {
     }
     // `handle.reading` is the flag Node's own handles carry; http pauses sockets through it.
     if (!this._handle.reading) {
+      const end = this[kReadEnd];
+      if (end !== null) {
+        this[kReadEnd] = null;
+        return this._onReadEnd(end.type, end.payload);
+      }
       this._handle.reading = true;
       this._handle.readStart();
       this._updateActive();
@@ -234,7 +251,16 @@ class Socket extends stream.Duplex {
 
   _writeGeneric(writev, data, encoding, cb) {
     if (this.connecting) {
-      this[kPendingWrite] = { writev, data, encoding, cb };
+      // As Node does: the write goes out from a 'connect' listener, so it runs after the
+      // listeners added before it and before 'ready'.
+      this[kPendingWrite] = { writev, data, encoding };
+      const onClose = () => cb(new ERR_SOCKET_CLOSED_BEFORE_CONNECTION());
+      this.once('connect', function connect() {
+        this.off('close', onClose);
+        this[kPendingWrite] = null;
+        this._writeGeneric(writev, data, encoding, cb);
+      });
+      this.once('close', onClose);
       return;
     }
     if (!this._handle) {
@@ -293,7 +319,8 @@ class Socket extends stream.Duplex {
     }
     if (!this._handle) return cb();
     const result = this._handle.shutdown();
-    if (result === 0 || result === UV_ENOTCONN) return cb();
+    // A libuv shutdown completes on a later turn of the loop, never inside end().
+    if (result === 0 || result === UV_ENOTCONN) return setImmediate(cb);
     if (result === 1) {
       this[kShutdownCallback] = cb;
       this._updateActive();
@@ -328,9 +355,10 @@ class Socket extends stream.Duplex {
       this[kWriteCallback] = null;
       this[kShutdownCallback] = null;
       cb(exception);
-      if (writeCb) writeCb(errnoException(UV_ECANCELED, 'write'));
-      // As a libuv close callback: after the error event, on the next turn of the loop.
+      // As libuv closing a handle: a write still in flight is cancelled (Node then calls
+      // its callback without an error), and 'close' follows on the next turn of the loop.
       setImmediate(() => {
+        if (writeCb) writeCb(null);
         debug('emit close');
         this.emit('close', isException);
       });
@@ -379,8 +407,10 @@ class Socket extends stream.Duplex {
     this[kAttempt] = attempt;
     const handle = this._handle;
     const result = attempt.path !== undefined ?
-      handle.connectUnix(attempt.path) :
-      handle.connectTcp(attempt.address, attempt.port, attempt.localAddress, attempt.localPort);
+      handle.connectUnix(attempt.path, !this.isPaused()) :
+      handle.connectTcp(attempt.address, attempt.port, attempt.localAddress, attempt.localPort,
+        !this.isPaused());
+    if (result === 0) handle.reading = !this.isPaused();
     if (result !== 0) {
       this[kAttempt] = null;
       if (attempt.onError) return attempt.onError(result);

@@ -42,7 +42,8 @@ pub mod kind {
 pub enum Payload {
   None,
   Int(i32),
-  Data(Vec<u8>),
+  /// A chunk read from `from`; delivering it lets that socket read further.
+  Data(Vec<u8>, Arc<SocketShared>),
   Socket(Arc<SocketShared>),
 }
 
@@ -279,7 +280,10 @@ unsafe fn call_dispatch(
       let payload = match event.payload {
         Payload::None => undefined,
         Payload::Int(value) => int(env, value)?,
-        Payload::Data(data) => buffer(env, data)?,
+        Payload::Data(data, from) => {
+          from.delivered(data.len());
+          buffer(env, data)?
+        }
         Payload::Socket(shared) => {
           ToNapiValue::to_napi_value(env, SocketHandle::adopt(&Env::from_raw(env), shared))?
         }

@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -27,6 +27,10 @@ use crate::runtime::{self, register, Fd};
 const READ_SIZE: usize = 64 * 1024;
 /// Reads per readiness before yielding to other sockets, so one fast peer cannot starve the rest.
 const READS_PER_TURN: usize = 16;
+/// Bytes read but not yet handed to JavaScript, per socket, above which the I/O thread
+/// stops reading: a busy JavaScript thread then holds back the peer through the kernel's
+/// buffers instead of growing ours.
+const MAX_UNDELIVERED: usize = 256 * 1024;
 /// Buffers per sendmsg; Linux's IOV_MAX is 1024.
 const MAX_IOV: usize = 1024;
 
@@ -68,9 +72,16 @@ pub struct SocketShared {
   counted: AtomicBool,
   /// Whether JavaScript called unref().
   unrefed: AtomicBool,
-  /// Whether the handle has work that keeps a libuv loop alive: reading, connecting, or
-  /// writes or a shutdown in flight. JavaScript tracks that and tells us.
+  /// Whether the socket is reading, which keeps the process alive unless unref'd.
   active: AtomicBool,
+  /// Whether a connect, write or shutdown is in flight, which keeps the process alive even
+  /// when unref'd, as a pending libuv request does. JavaScript tracks both and tells us.
+  pending: AtomicBool,
+  /// Bytes pushed as DATA events that the JS thread has not taken yet.
+  undelivered: AtomicUsize,
+  /// Set when reading stopped at MAX_UNDELIVERED; the JS thread wakes the task when it
+  /// takes the events.
+  throttled: AtomicBool,
 }
 
 fn lock(io: &Mutex<Io>) -> MutexGuard<'_, Io> {
@@ -95,6 +106,9 @@ impl SocketShared {
       counted: AtomicBool::new(false),
       unrefed: AtomicBool::new(false),
       active: AtomicBool::new(true),
+      pending: AtomicBool::new(false),
+      undelivered: AtomicUsize::new(0),
+      throttled: AtomicBool::new(false),
     });
     let weak: std::sync::Weak<dyn Teardown> = Arc::downgrade(&shared) as _;
     env.register(id, weak);
@@ -106,6 +120,14 @@ impl SocketShared {
     let shared = Self::new(env, Some(socket), reading);
     tokio::spawn(drive(shared.clone(), false));
     shared
+  }
+
+  /// Called on the JS thread as a DATA event of `len` bytes reaches JavaScript.
+  pub fn delivered(&self, len: usize) {
+    let before = self.undelivered.fetch_sub(len, Ordering::SeqCst);
+    if before - len < MAX_UNDELIVERED && self.throttled.swap(false, Ordering::SeqCst) {
+      self.wake.notify_one();
+    }
   }
 
   fn close(&self) {
@@ -285,7 +307,7 @@ async fn connect_finished(shared: &SocketShared, afd: &AsyncFd<Fd>) -> bool {
   }
 }
 
-async fn run(shared: &SocketShared, afd: &AsyncFd<Fd>) {
+async fn run(shared: &Arc<SocketShared>, afd: &AsyncFd<Fd>) {
   let mut eof = false;
   loop {
     let (want_write, closing) = {
@@ -298,7 +320,7 @@ async fn run(shared: &SocketShared, afd: &AsyncFd<Fd>) {
     if closing {
       return;
     }
-    let want_read = !eof && shared.reading.load(Ordering::Relaxed);
+    let want_read = !eof && shared.reading.load(Ordering::Relaxed) && !throttle(shared);
     tokio::select! {
       biased;
       _ = shared.wake.notified() => {}
@@ -319,7 +341,7 @@ async fn run(shared: &SocketShared, afd: &AsyncFd<Fd>) {
 
 /// Reads what the kernel has, up to READS_PER_TURN chunks. Returns true at the end of
 /// the stream (EOF or an error), after which the socket is not read again.
-fn read(shared: &SocketShared, mut guard: tokio::io::unix::AsyncFdReadyGuard<'_, Fd>) -> bool {
+fn read(shared: &Arc<SocketShared>, mut guard: tokio::io::unix::AsyncFdReadyGuard<'_, Fd>) -> bool {
   for _ in 0..READS_PER_TURN {
     let result: io::Result<Vec<u8>> = SCRATCH.with_borrow_mut(|scratch| {
       scratch.clear();
@@ -341,13 +363,16 @@ fn read(shared: &SocketShared, mut guard: tokio::io::unix::AsyncFdReadyGuard<'_,
       }
       Ok(buf) => {
         let short = buf.len() < READ_SIZE;
-        shared.env.push(kind::DATA, shared.id, Payload::Data(buf));
+        shared.undelivered.fetch_add(buf.len(), Ordering::SeqCst);
+        shared
+          .env
+          .push(kind::DATA, shared.id, Payload::Data(buf, shared.clone()));
         if short {
           // A short read drained the socket: the next read would only say WouldBlock.
           guard.clear_ready();
           return false;
         }
-        if !shared.reading.load(Ordering::Relaxed) {
+        if !shared.reading.load(Ordering::Relaxed) || throttle(shared) {
           return false;
         }
       }
@@ -370,6 +395,22 @@ fn read(shared: &SocketShared, mut guard: tokio::io::unix::AsyncFdReadyGuard<'_,
 thread_local! {
   /// The I/O thread's read buffer, reused across reads of every socket.
   static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(READ_SIZE));
+}
+
+/// Whether reading must wait for JavaScript to take what was read; if so, marks the socket
+/// so that the JS thread wakes it.
+fn throttle(shared: &SocketShared) -> bool {
+  if shared.undelivered.load(Ordering::SeqCst) < MAX_UNDELIVERED {
+    return false;
+  }
+  shared.throttled.store(true, Ordering::SeqCst);
+  // The JS thread may have taken the events between the load and the store. SeqCst on
+  // both sides: each thread writes one flag and then reads the other's.
+  if shared.undelivered.load(Ordering::SeqCst) < MAX_UNDELIVERED {
+    shared.throttled.store(false, Ordering::SeqCst);
+    return false;
+  }
+  true
 }
 
 /// Sends queued chunks until the queue is empty or the kernel is full, reporting finished
@@ -473,13 +514,18 @@ impl SocketHandle {
 
   fn update_ref(&self, env: &Env) {
     let open = !lock(&self.shared.io).closing;
-    let on = open
-      && self.shared.active.load(Ordering::Relaxed)
-      && !self.shared.unrefed.load(Ordering::Relaxed);
+    let reading = self.shared.active.load(Ordering::Relaxed);
+    let unrefed = self.shared.unrefed.load(Ordering::Relaxed);
+    let on = open && (self.shared.pending.load(Ordering::Relaxed) || (reading && !unrefed));
     self.shared.env.set_ref(env, &self.shared.counted, on);
   }
 
-  fn connect_to(&self, addr: SockAddr, local: Option<SockAddr>) -> io::Result<()> {
+  fn connect_to(
+    &self,
+    addr: SockAddr,
+    local: Option<SockAddr>,
+    start_reading: bool,
+  ) -> io::Result<()> {
     let domain = Domain::from(i32::from(addr.family()));
     let socket = Socket::new(domain, Type::STREAM.nonblocking().cloexec(), None)?;
     if let Some(local) = local {
@@ -500,6 +546,7 @@ impl SocketHandle {
       }
       io.socket = Some(socket);
     }
+    self.shared.reading.store(start_reading, Ordering::Relaxed);
     let _guard = runtime::handle()
       .map_err(|e| io::Error::other(e.reason))?
       .spawn(drive(self.shared.clone(), true));
@@ -528,8 +575,9 @@ impl SocketHandle {
     io.socket.as_ref().map_or(-1, |s| s.as_raw_fd())
   }
 
-  /// Starts connecting to an IP address (and binds first if `local_host` is given).
-  /// Returns 0 (a CONNECT event follows) or a negative errno.
+  /// Starts connecting to an IP address (and binds first if `local_host` is given); once
+  /// connected, reads at once if `start_reading`. Returns 0 (a CONNECT event follows) or
+  /// a negative errno.
   #[napi]
   pub fn connect_tcp(
     &self,
@@ -537,21 +585,22 @@ impl SocketHandle {
     port: u32,
     local_host: Option<String>,
     local_port: Option<u32>,
+    start_reading: bool,
   ) -> i32 {
     let result = addr::ip(&host, port).and_then(|remote| {
       let local = match local_host {
         Some(local) => Some(addr::ip(&local, local_port.unwrap_or(0))?),
         None => None,
       };
-      self.connect_to(remote, local)
+      self.connect_to(remote, local, start_reading)
     });
     status(result)
   }
 
   /// Starts connecting to a Unix socket path. Returns 0 or a negative errno.
   #[napi]
-  pub fn connect_unix(&self, path: String) -> i32 {
-    status(addr::unix(&path).and_then(|remote| self.connect_to(remote, None)))
+  pub fn connect_unix(&self, path: String, start_reading: bool) -> i32 {
+    status(addr::unix(&path).and_then(|remote| self.connect_to(remote, None, start_reading)))
   }
 
   #[napi]
@@ -613,11 +662,13 @@ impl SocketHandle {
     self.update_ref(&env);
   }
 
-  /// Whether the socket has work in progress; an idle socket, like an idle libuv handle,
-  /// does not keep the process alive.
+  /// What the socket is doing, for process lifetime: `active` while reading (an idle
+  /// socket, like an idle libuv handle, lets the process exit), `pending` while a connect,
+  /// write or shutdown is in flight (which holds the process even when unref'd).
   #[napi]
-  pub fn set_active(&self, env: Env, active: bool) {
+  pub fn set_active(&self, env: Env, active: bool, pending: bool) {
     self.shared.active.store(active, Ordering::Relaxed);
+    self.shared.pending.store(pending, Ordering::Relaxed);
     self.update_ref(&env);
   }
 
