@@ -3,6 +3,7 @@
 // net.Socket: a stream.Duplex over a native SocketHandle. The handle reads, writes and
 // connects on the I/O thread; this file turns its events into Node's stream semantics.
 
+const { isIP } = require('node:net');
 const stream = require('node:stream');
 const { SocketHandle, kind, kOnEvent, own, disown } = require('./binding');
 const { codes, errnoException, exceptionWithHostPort } = require('./errors');
@@ -168,8 +169,12 @@ class Socket extends stream.Duplex {
     if (errno !== 0) {
       if (attempt && attempt.onError) return attempt.onError(errno);
       this.connecting = false;
-      const { address, port } = attempt || {};
-      return this.destroy(exceptionWithHostPort(errno, 'connect', address, port));
+      if (attempt.path !== undefined) {
+        return this.destroy(exceptionWithHostPort(errno, 'connect', attempt.path));
+      }
+      const ex = connectException(errno, attempt);
+      this.emit('connectionAttemptFailed', attempt.address, attempt.port, attempt.family, ex);
+      return this.destroy(ex);
     }
     debug('afterConnect');
     this.connecting = false;
@@ -406,19 +411,27 @@ class Socket extends stream.Duplex {
   _connectNative(attempt) {
     this[kAttempt] = attempt;
     const handle = this._handle;
-    const result = attempt.path !== undefined ?
-      handle.connectUnix(attempt.path, !this.isPaused()) :
-      handle.connectTcp(attempt.address, attempt.port, attempt.localAddress, attempt.localPort,
-        !this.isPaused());
-    if (result === 0) handle.reading = !this.isPaused();
-    if (result !== 0) {
-      this[kAttempt] = null;
-      if (attempt.onError) return attempt.onError(result);
-      const err = attempt.path !== undefined ?
-        exceptionWithHostPort(result, 'connect', attempt.path) :
-        exceptionWithHostPort(result, 'connect', attempt.address, attempt.port);
-      this.destroy(err);
+    const reading = !this.isPaused();
+    let result;
+    if (attempt.path !== undefined) {
+      result = handle.connectUnix(attempt.path, reading);
+    } else {
+      attempt.family = isIP(attempt.address);
+      if (!attempt.onError) {
+        this.emit('connectionAttempt', attempt.address, attempt.port, attempt.family);
+      }
+      result = handle.connectTcp(attempt.address, attempt.port, attempt.localAddress,
+        attempt.localPort, reading);
     }
+    if (result === 0) {
+      handle.reading = reading;
+      return;
+    }
+    this[kAttempt] = null;
+    if (attempt.onError) return attempt.onError(result);
+    this.destroy(attempt.path !== undefined ?
+      exceptionWithHostPort(result, 'connect', attempt.path) :
+      connectException(result, attempt));
   }
 
   // A fresh handle for the next address after a failed attempt.
@@ -603,6 +616,19 @@ function writeAfterFIN(chunk, encoding, cb) {
   if (typeof cb === 'function') process.nextTick(cb, err);
   this.destroy(err);
   return false;
+}
+
+// A failed TCP connect as Node reports it, naming the local end when it was chosen.
+function connectException(errno, attempt) {
+  const { address, port, localAddress, localPort } = attempt;
+  if (localAddress && localPort) {
+    const ex = exceptionWithHostPort(errno, 'connect', address, port,
+      `${localAddress}:${localPort}`);
+    ex.localAddress = localAddress;
+    ex.localPort = localPort;
+    return ex;
+  }
+  return exceptionWithHostPort(errno, 'connect', address, port);
 }
 
 function abortError(signal) {
