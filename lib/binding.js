@@ -47,35 +47,40 @@ function dispatch(events) {
     return;
   }
   turnBusy = true;
-  deliver(events);
+  deliver(events, 0);
   // Queued after whatever the listeners scheduled, as the next poll phase would be.
   setImmediate(endOfTurn);
 }
 
 function endOfTurn() {
   while (deferred.length > 0) {
-    const batches = deferred;
+    // One list, so that a socket's events keep their order across batches.
+    const events = deferred.length === 1 ? deferred[0] : [].concat(...deferred);
     deferred = [];
-    for (const events of batches) deliver(events);
+    deliver(events, 0);
   }
   turnBusy = false;
 }
 
-function deliver(events) {
-  for (let i = 0; i < events.length; i += 3) {
-    const owner = owners.get(events[i + 1]);
-    if (owner === undefined) continue;
-    try {
-      owner[kOnEvent](events[i], events[i + 2]);
-    } catch (err) {
-      // Node-API swallows exceptions thrown into it (with a deprecation warning), so
-      // rethrow from a tick, where they reach 'uncaughtException' as from any callback;
-      // the rest of the batch follows.
-      process.nextTick(rethrow, err);
-      if (i + 3 < events.length) process.nextTick(deliver, events.slice(i + 3));
-      return;
-    }
+// Node drains ticks and microtasks after every I/O callback, so an `await` in one event's
+// listener resumes before the next event. Each event after the first therefore waits for
+// the microtasks that the one before it queued.
+function deliver(events, start) {
+  let i = start;
+  let owner;
+  for (; i < events.length; i += 3) {
+    owner = owners.get(events[i + 1]);
+    if (owner !== undefined) break;
   }
+  if (i >= events.length) return;
+  try {
+    owner[kOnEvent](events[i], events[i + 2]);
+  } catch (err) {
+    // Node-API swallows exceptions thrown into it (with a deprecation warning), so
+    // rethrow from a tick, where they reach 'uncaughtException' as from any callback.
+    process.nextTick(rethrow, err);
+  }
+  if (i + 3 < events.length) queueMicrotask(() => deliver(events, i + 3));
 }
 
 function rethrow(err) {

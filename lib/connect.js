@@ -6,7 +6,7 @@
 // families, giving each attempt a bounded time.
 
 const { isIP } = require('node:net');
-const { codes, exceptionWithHostPort } = require('./errors');
+const { aggregateError, codes, exceptionWithHostPort } = require('./errors');
 const {
   validateBoolean,
   validateFunction,
@@ -147,38 +147,32 @@ function onLookupAll(self, host, err, addresses, target, attemptTimeout, options
     process.nextTick(() => self.destroy(err));
     return;
   }
-  // Group by family, the family of the first answer first, then alternate.
-  const groups = new Map();
-  const seen = new Set();
-  for (const entry of addresses || []) {
-    const { address, family } = entry || {};
-    if (seen.has(address)) continue;
-    seen.add(address);
-    if (!isIP(address)) {
-      process.nextTick(() => self.destroy(new ERR_INVALID_IP_ADDRESS(address)));
-      return;
-    }
-    if (family !== 4 && family !== 6) {
-      const error = new ERR_INVALID_ADDRESS_FAMILY(family, options.host, options.port);
-      process.nextTick(() => self.destroy(error));
-      return;
-    }
-    if (!groups.has(family)) groups.set(family, []);
-    groups.get(family).push({ address, family });
+  // Every answer is reported; usable ones are tried once each, the family of the first
+  // usable answer first, then alternating.
+  const groups = [[], []];
+  let first = null;
+  for (const { address, family } of addresses) {
+    self.emit('lookup', err, address, family, host);
+    if (!self.connecting) return;
+    if (!isIP(address) || (family !== 4 && family !== 6)) continue;
+    first ??= family;
+    const group = groups[family === first ? 0 : 1];
+    if (!group.some((entry) => entry.address === address)) group.push({ address, family });
   }
-  const lists = [...groups.values()];
-  const toAttempt = [];
-  const longest = Math.max(0, ...lists.map((list) => list.length));
-  for (let i = 0; i < longest; i++) {
-    for (const list of lists) if (i < list.length) toAttempt.push(list[i]);
-  }
-  if (toAttempt.length === 0) {
-    process.nextTick(() => self.destroy(new ERR_INVALID_IP_ADDRESS(undefined)));
+  if (groups[0].length === 0) {
+    const { address, family } = addresses[0] || {};
+    const error = !isIP(address) ? new ERR_INVALID_IP_ADDRESS(address) :
+      new ERR_INVALID_ADDRESS_FAMILY(family, options.host, options.port);
+    process.nextTick(() => self.destroy(error));
     return;
   }
-  for (const { address, family } of toAttempt) self.emit('lookup', null, address, family, host);
+  const toAttempt = [];
+  for (let i = 0; i < Math.max(groups[0].length, groups[1].length); i++) {
+    if (i < groups[0].length) toAttempt.push(groups[0][i]);
+    if (i < groups[1].length) toAttempt.push(groups[1][i]);
+  }
+  self._unrefTimer();
   if (toAttempt.length === 1) {
-    self._unrefTimer();
     self._connectNative({ ...target, address: toAttempt[0].address });
     return;
   }
@@ -195,8 +189,7 @@ function attemptNext(self, toAttempt, index, errors, target, attemptTimeout) {
     if (timer) clearTimeout(timer);
     if (!self.connecting) return;
     if (last) {
-      const error = new AggregateError(errors, '');
-      error.code = errors[0] && errors[0].code;
+      const error = aggregateError(errors);
       self.connecting = false;
       self.destroy(error);
       return;

@@ -182,6 +182,8 @@ class Socket extends stream.Duplex {
     this._peername = null;
     this._unrefTimer();
     if (attempt && attempt.onSuccess) attempt.onSuccess();
+    // Options asked for before the socket existed apply now, as in Node's afterConnect.
+    this._applyOptions();
     this.emit('connect');
     this.emit('ready');
     const handle = this._handle;
@@ -399,7 +401,10 @@ class Socket extends stream.Duplex {
     // A second connect() on a live socket reuses its handle, which then reports EISCONN.
     if (!this._handle) {
       this._setHandle(new SocketHandle());
-      this._applyOptions();
+      if (this[kUnref]) this._handle.unref();
+      // Byte counts are per connection, as on a fresh Node handle.
+      this[kBytesRead] = 0;
+      this[kBytesWritten] = 0;
     }
     this.connecting = true;
     if (options.path != null) connect.connectPath(this, options.path);
@@ -417,6 +422,9 @@ class Socket extends stream.Duplex {
       result = handle.connectUnix(attempt.path, reading);
     } else {
       attempt.family = isIP(attempt.address);
+      if (attempt.localPort && !attempt.localAddress) {
+        attempt.localAddress = attempt.family === 6 ? '::' : '0.0.0.0';
+      }
       if (!attempt.onError) {
         this.emit('connectionAttempt', attempt.address, attempt.port, attempt.family);
       }
@@ -441,7 +449,7 @@ class Socket extends stream.Duplex {
       this._handle.close();
     }
     this._setHandle(new SocketHandle());
-    this._applyOptions();
+    if (this[kUnref]) this._handle.unref();
   }
 
   destroySoon() {
