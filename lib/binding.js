@@ -89,6 +89,18 @@ function rethrow(err) {
 
 native.init(dispatch);
 
+// http asks a socket's handle for its async id (for async_hooks bookkeeping): the
+// handle's id serves, being unique per environment.
+for (const Handle of [native.SocketHandle, native.ServerHandle]) {
+  Object.defineProperty(Handle.prototype, 'getAsyncId', {
+    value: function getAsyncId() {
+      return this.id;
+    },
+    writable: true,
+    configurable: true,
+  });
+}
+
 function own(handle, owner) {
   owners.set(handle.id, owner);
 }

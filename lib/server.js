@@ -204,6 +204,7 @@ class Server extends EventEmitter {
         return;
       }
     }
+    clientHandle.pipe = this[kPath] !== null;
     const socket = new Socket({
       handle: clientHandle,
       allowHalfOpen: this.allowHalfOpen,

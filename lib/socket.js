@@ -8,6 +8,7 @@ const stream = require('node:stream');
 const { SocketHandle, kind, kOnEvent, own, disown } = require('./binding');
 const { codes, errnoException, exceptionWithHostPort } = require('./errors');
 const {
+  getTimerDuration,
   validateAbortSignal,
   validateFunction,
   validateNumber,
@@ -15,7 +16,12 @@ const {
 const connect = require('./connect');
 const { debug } = require('./debug');
 
-const { ERR_SOCKET_CLOSED, ERR_SOCKET_CLOSED_BEFORE_CONNECTION, ERR_MISSING_ARGS } = codes;
+const {
+  ERR_INVALID_HANDLE_TYPE,
+  ERR_MISSING_ARGS,
+  ERR_SOCKET_CLOSED,
+  ERR_SOCKET_CLOSED_BEFORE_CONNECTION,
+} = codes;
 
 const UV_ENOTCONN = -107;
 
@@ -238,9 +244,9 @@ class Socket extends stream.Duplex {
     if (this[kTimeout]) this[kTimeout].refresh();
   }
 
-  _read() {
+  _read(n) {
     if (this.connecting || !this._handle) {
-      // Reading starts once connected.
+      this.once('connect', () => this._read(n));
       return;
     }
     // `handle.reading` is the flag Node's own handles carry; http pauses sockets through it.
@@ -371,7 +377,8 @@ class Socket extends stream.Duplex {
       });
     } else {
       cb(exception);
-      process.nextTick(() => this.emit('close', isException));
+      // Node emits a handle-less socket's 'close' with no argument at all.
+      process.nextTick(() => this.emit('close'));
     }
     if (this._server) {
       debug('has server');
@@ -419,6 +426,7 @@ class Socket extends stream.Duplex {
     const reading = !this.isPaused();
     let result;
     if (attempt.path !== undefined) {
+      handle.pipe = true;
       result = handle.connectUnix(attempt.path, reading);
     } else {
       attempt.family = isIP(attempt.address);
@@ -459,23 +467,25 @@ class Socket extends stream.Duplex {
   }
 
   resetAndDestroy() {
-    if (this._handle) {
-      if (this.connecting) {
-        this.once('connect', () => {
-          this[kResetOnDestroy] = true;
-          this.destroy();
-        });
-        return this;
-      }
-      this[kResetOnDestroy] = true;
+    if (!this._handle) return this.destroy(new ERR_SOCKET_CLOSED());
+    // Only TCP has an RST to send.
+    if (this._handle.pipe) throw new ERR_INVALID_HANDLE_TYPE();
+    if (this.connecting) {
+      this.once('connect', () => this._reset());
+    } else {
+      this._reset();
     }
+    return this;
+  }
+
+  _reset() {
+    this[kResetOnDestroy] = true;
     return this.destroy();
   }
 
   setTimeout(msecs, callback) {
-    validateNumber(msecs, 'msecs', 0);
+    msecs = getTimerDuration(msecs, 'msecs');
     if (callback !== undefined) validateFunction(callback, 'callback');
-    if (!Number.isFinite(msecs)) msecs = 0;
     this.timeout = msecs;
     if (this[kTimeout]) {
       clearTimeout(this[kTimeout]);
