@@ -4,7 +4,7 @@
 
 const nodeNet = require('node:net');
 const { Socket } = require('./lib/socket');
-const { Server } = require('./lib/server');
+const { Server, createServerHandle, setSimultaneousAccepts } = require('./lib/server');
 const { normalizeArgs } = require('./lib/connect');
 const defaults = require('./lib/defaults');
 
@@ -21,7 +21,9 @@ function connect(...args) {
 }
 
 module.exports = {
+  _createServerHandle: createServerHandle,
   _normalizeArgs: normalizeArgs,
+  _setSimultaneousAccepts: setSimultaneousAccepts,
   // Node's address helpers are pure JavaScript with no socket behind them: share them,
   // so that a BlockList or SocketAddress works the same with either module.
   BlockList: nodeNet.BlockList,

@@ -5,7 +5,9 @@ const rsnet = createRequire(import.meta.url)('./index.js');
 
 export default rsnet;
 export const {
+  _createServerHandle,
   _normalizeArgs,
+  _setSimultaneousAccepts,
   BlockList,
   SocketAddress,
   connect,

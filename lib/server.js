@@ -76,8 +76,11 @@ class Server extends EventEmitter {
     const backlogFromArgs = toNumber(args.length > 1 && args[1]) ||
       toNumber(args.length > 2 && args[2]);
 
-    // listen() and listen(cb): any free port.
-    if (args.length === 0 || typeof args[0] === 'function') options = { ...options, port: 0 };
+    // listen(), listen(cb), listen(null[, cb]) and { port: undefined | null }: any free port.
+    if (args.length === 0 || typeof args[0] === 'function' ||
+        (typeof options.port === 'undefined' && 'port' in options) || options.port === null) {
+      options = { ...options, port: 0 };
+    }
 
     if (options.signal !== undefined) {
       validateAbortSignal(options.signal, 'options.signal');
@@ -91,7 +94,8 @@ class Server extends EventEmitter {
       this.once('close', () => signal.removeEventListener('abort', onAbort));
     }
 
-    const backlog = options.backlog || backlogFromArgs || 511;
+    // Coerced as Node's handle coerces it: a non-number backlog becomes 0, not an error.
+    const backlog = Number(options.backlog || backlogFromArgs || 511) | 0;
     if (typeof options.port === 'number' || typeof options.port === 'string') {
       validatePort(options.port, 'options.port');
       const port = options.port | 0;
@@ -294,6 +298,37 @@ class Server extends EventEmitter {
   }
 }
 
+// net._createServerHandle(address, port, addressType, fd, flags): a bound server handle,
+// or a negative errno. Kept because Node exports it; rsnet does not support `fd`.
+function createServerHandle(address, port, addressType, fd, flags) {
+  const handle = new ServerHandle();
+  let err;
+  if (typeof fd === 'number' && fd >= 0) {
+    err = -9; // EBADF: adopting descriptors is not supported
+  } else if (port === -1 && addressType === -1) {
+    err = handle.bindUnix(String(address));
+  } else {
+    const host = address || (addressType === 4 ? '0.0.0.0' : '::');
+    err = handle.bindTcp(host, port | 0, Boolean(flags & 1), false);
+  }
+  if (err !== 0) {
+    handle.close();
+    return err;
+  }
+  return handle;
+}
+
+let warnedSimultaneousAccepts = false;
+
+// Deprecated in Node (DEP0121) and a no-op outside Windows.
+function setSimultaneousAccepts() {
+  if (!warnedSimultaneousAccepts) {
+    warnedSimultaneousAccepts = true;
+    process.emitWarning('net._setSimultaneousAccepts() is deprecated and will be removed.',
+      'DeprecationWarning', 'DEP0121');
+  }
+}
+
 function dropInfo(clientHandle) {
   const data = Object.create(null);
   const local = clientHandle.localAddress();
@@ -322,4 +357,4 @@ Object.defineProperty(Server.prototype, 'connections', {
   enumerable: false,
 });
 
-module.exports = { Server };
+module.exports = { Server, createServerHandle, setSimultaneousAccepts };

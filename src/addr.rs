@@ -2,6 +2,7 @@
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::os::unix::ffi::OsStrExt;
 
 use napi_derive::napi;
 use socket2::SockAddr;
@@ -27,9 +28,22 @@ pub fn ip(host: &str, port: u32) -> io::Result<SockAddr> {
   Ok(SockAddr::from(SocketAddr::new(ip, port)))
 }
 
-/// A Unix socket path; a leading NUL byte names a Linux abstract socket.
+/// Length of `sun_path` on Linux.
+const SUN_PATH_LEN: usize = 108;
+
+/// A Unix socket path; a leading NUL byte names a Linux abstract socket. Node (libuv)
+/// names an abstract socket by the whole NUL-padded `sun_path`, so rsnet does too, or
+/// the two could not reach each other's sockets.
 pub fn unix(path: &str) -> io::Result<SockAddr> {
-  SockAddr::unix(path)
+  if !path.starts_with('\0') {
+    return SockAddr::unix(path);
+  }
+  let mut name = path.as_bytes().to_vec();
+  if name.len() > SUN_PATH_LEN {
+    return Err(io::Error::from_raw_os_error(libc::ENAMETOOLONG));
+  }
+  name.resize(SUN_PATH_LEN, 0);
+  SockAddr::unix(std::ffi::OsStr::from_bytes(&name))
 }
 
 /// What JavaScript sees of a sockaddr.
@@ -45,6 +59,7 @@ pub fn info(addr: &SockAddr) -> Option<AddressInfo> {
   let path = if let Some(path) = addr.as_pathname() {
     path.to_string_lossy().into_owned()
   } else if let Some(name) = addr.as_abstract_namespace() {
+    let name = name.split(|&b| b == 0).next().unwrap_or_default();
     format!("\0{}", String::from_utf8_lossy(name))
   } else {
     String::new()
@@ -54,4 +69,29 @@ pub fn info(addr: &SockAddr) -> Option<AddressInfo> {
     family: "unix".to_string(),
     port: 0,
   })
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn abstract_names_fill_sun_path_as_libuv_does() {
+    let addr = unix("\0rsnet").unwrap();
+    assert_eq!(addr.len() as usize, 2 + SUN_PATH_LEN);
+    let info = info(&addr).unwrap();
+    assert_eq!(info.address, "\0rsnet");
+    assert_eq!(info.family, "unix");
+  }
+
+  #[test]
+  fn ip_literals_parse_and_report_their_family() {
+    let v6 = info(&ip("::1", 8080).unwrap()).unwrap();
+    assert_eq!(
+      (v6.address.as_str(), v6.family.as_str(), v6.port),
+      ("::1", "IPv6", 8080)
+    );
+    assert!(ip("not-an-ip", 1).is_err());
+    assert!(ip("127.0.0.1", 70000).is_err());
+  }
 }

@@ -54,9 +54,14 @@ impl ServerShared {
         return;
       }
       state.closing = true;
-      // Never listened: no task owns the socket, so close it here.
       if !state.listening {
+        // Never listened: no task owns the socket, so close it here.
         state.socket = None;
+      } else if let Some(socket) = state.socket.as_ref() {
+        // Stop listening now, as Node's synchronous close does: new connections are
+        // refused and the port is free at once. The task closes the descriptor after
+        // taking it out of the reactor.
+        let _ = socket.shutdown(std::net::Shutdown::Both);
       }
     }
     self.env.unregister(self.id);
