@@ -71,6 +71,8 @@ function deliver(events, start) {
   for (; i < events.length; i += 3) {
     owner = owners.get(events[i + 1]);
     if (owner !== undefined) break;
+    // A connection accepted just before its server closed: nobody will ever own it.
+    if (events[i] === kind.ACCEPT) events[i + 2].close();
   }
   if (i >= events.length) return;
   try {

@@ -3,9 +3,12 @@
 // Module-wide defaults that net.setDefault*() change, as Node 20 starts them.
 const { validateBoolean, validateInt32 } = require('./validators');
 
+// Node's command-line flags set net's defaults; they set rsnet's the same way.
+const nodeNet = require('node:net');
+
 const defaults = {
-  autoSelectFamily: true,
-  autoSelectFamilyAttemptTimeout: 250,
+  autoSelectFamily: nodeNet.getDefaultAutoSelectFamily(),
+  autoSelectFamilyAttemptTimeout: nodeNet.getDefaultAutoSelectFamilyAttemptTimeout(),
 };
 
 function getDefaultAutoSelectFamily() {

@@ -25,6 +25,8 @@ const {
   ERR_SERVER_NOT_RUNNING,
 } = codes;
 
+const UV_EACCES = -13;
+const UV_ENOENT = -2;
 const UV_EAFNOSUPPORT = -97;
 const UV_EADDRNOTAVAIL = -99;
 
@@ -108,6 +110,10 @@ class Server extends EventEmitter {
     }
 
     if (options.path && isPipeName(options.path)) {
+      if (String(options.path).startsWith('\0') && (options.readableAll || options.writableAll)) {
+        throw new ERR_INVALID_ARG_VALUE('options', options,
+          'can not set readableAll or writableAllt to true when path is abstract unix socket');
+      }
       this._listenPath(String(options.path), backlog, options);
       return this;
     }
@@ -156,6 +162,8 @@ class Server extends EventEmitter {
   _listenPath(path, backlog, options) {
     const handle = new ServerHandle();
     let err = handle.bindUnix(path);
+    // libuv reports a missing directory as EACCES, for Windows' sake; Node users see that.
+    if (err === UV_ENOENT) err = UV_EACCES;
     if (err === 0) err = handle.listen(backlog, this.pauseOnConnect);
     if (err === 0 && !path.startsWith('\0') && (options.readableAll || options.writableAll)) {
       let mode = 0;

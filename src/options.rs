@@ -20,7 +20,11 @@ pub fn set_keep_alive(socket: &Socket, enable: bool, delay_secs: u32) -> io::Res
   let result = if enable {
     let mut params = TcpKeepalive::new();
     if delay_secs > 0 {
-      params = params.with_time(Duration::from_secs(u64::from(delay_secs)));
+      // Given an idle time, libuv (and so Node) also probes every second, ten times.
+      params = params
+        .with_time(Duration::from_secs(u64::from(delay_secs)))
+        .with_interval(Duration::from_secs(1))
+        .with_retries(10);
     }
     socket.set_tcp_keepalive(&params)
   } else {
@@ -68,6 +72,11 @@ mod tests {
     set_keep_alive(&socket, true, 7).unwrap();
     assert!(socket.keepalive().unwrap());
     assert_eq!(socket.tcp_keepalive_time().unwrap(), Duration::from_secs(7));
+    assert_eq!(
+      socket.tcp_keepalive_interval().unwrap(),
+      Duration::from_secs(1)
+    );
+    assert_eq!(socket.tcp_keepalive_retries().unwrap(), 10);
     set_keep_alive(&socket, false, 0).unwrap();
     assert!(!socket.keepalive().unwrap());
   }
