@@ -6,12 +6,14 @@
 
 const EventEmitter = require('node:events');
 const fs = require('node:fs');
-const { isIP } = require('node:net');
+const { BlockList, isIP } = require('node:net');
+const { getDefaultHighWaterMark } = require('node:stream');
 const { ServerHandle, kind, kOnEvent, own, disown } = require('./binding');
 const { codes, errnoException, uvExceptionWithHostPort } = require('./errors');
 const {
   validateAbortSignal,
   validateFunction,
+  validateNumber,
   validatePort,
 } = require('./validators');
 const { normalizeArgs, isPipeName, toNumber } = require('./connect');
@@ -54,13 +56,22 @@ class Server extends EventEmitter {
     this._workers = [];
     this._unref = false;
     this._listeningId = 1;
+    if (options.keepAliveInitialDelay !== undefined) {
+      validateNumber(options.keepAliveInitialDelay, 'options.keepAliveInitialDelay');
+      if (options.keepAliveInitialDelay < 0) options.keepAliveInitialDelay = 0;
+    }
+    if (options.highWaterMark !== undefined) {
+      validateNumber(options.highWaterMark, 'options.highWaterMark');
+      if (options.highWaterMark < 0) options.highWaterMark = getDefaultHighWaterMark();
+    }
     this.allowHalfOpen = options.allowHalfOpen || false;
     this.pauseOnConnect = Boolean(options.pauseOnConnect);
     this.noDelay = Boolean(options.noDelay);
     this.keepAlive = Boolean(options.keepAlive);
     this.keepAliveInitialDelay = ~~(options.keepAliveInitialDelay / 1000);
-    this.highWaterMark = options.highWaterMark;
-    this.blockList = options.blockList;
+    this.highWaterMark = options.highWaterMark ?? getDefaultHighWaterMark();
+    // Node 20 has no blockList option and ignores it; rsnet honours a real BlockList.
+    this.blockList = options.blockList instanceof BlockList ? options.blockList : undefined;
     this[kPath] = null;
     this[kUnref] = false;
   }
@@ -203,8 +214,11 @@ class Server extends EventEmitter {
 
   _onConnection(clientHandle) {
     debug('onconnection');
-    if (this.maxConnections != null && this._connections >= this.maxConnections) {
-      this.emit('drop', dropInfo(clientHandle));
+    clientHandle.pipe = this[kPath] !== null;
+    if (this.maxConnections && this._connections >= this.maxConnections) {
+      // A Unix socket has no addresses to report: Node emits 'drop' bare there.
+      if (clientHandle.pipe) this.emit('drop');
+      else this.emit('drop', dropInfo(clientHandle));
       clientHandle.close();
       return;
     }
@@ -216,7 +230,6 @@ class Server extends EventEmitter {
         return;
       }
     }
-    clientHandle.pipe = this[kPath] !== null;
     const socket = new Socket({
       handle: clientHandle,
       allowHalfOpen: this.allowHalfOpen,

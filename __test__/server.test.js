@@ -1,0 +1,1473 @@
+'use strict';
+
+// net.Server, Unix sockets, BlockList/SocketAddress and the module-wide defaults (issue #4).
+// Most scenarios run once on Node's own net and once on rsnet, and what the two runs saw
+// (events in order, data, properties, error fields) must be equal. Each test also checks
+// Node's result against what the documentation promises, so that a scenario which
+// observes nothing cannot pass. Clients and peers are Node's net unless a test says so,
+// so a difference is the server's.
+
+const { test, describe, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { once } = require('node:events');
+const { execFile, execFileSync, spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const net = require('node:net');
+
+const rsnet = require('..');
+
+const T = { timeout: 15000 };
+const MODULES = [['net', net], ['rsnet', rsnet]];
+const RSNET_PATH = path.join(__dirname, '..');
+const MODULE_IDS = [['net', 'node:net'], ['rsnet', RSNET_PATH]];
+const FIXTURES = path.join(__dirname, 'fixtures');
+
+let tmpRoot;
+let tmpCount = 0;
+
+before(() => {
+  tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'rsnet-srv-'));
+});
+
+after(() => {
+  fs.rmSync(tmpRoot, { recursive: true, force: true });
+});
+
+// A fresh directory per module run, so that the two runs use the same file names and
+// their observations compare equal once the directory is masked.
+function tmpDir(name) {
+  tmpCount += 1;
+  const dir = path.join(tmpRoot, `${name}${tmpCount}`);
+  fs.mkdirSync(dir);
+  return dir;
+}
+
+function delay(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// Rejects if `promise` does not settle within `ms`.
+function within(ms, what, promise) {
+  let timer;
+  const deadline = new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+// Servers and sockets a scenario opened, closed at its end whatever happened.
+class Scope {
+  constructor() {
+    this.servers = [];
+    this.sockets = [];
+  }
+
+  server(m, ...args) {
+    const server = m.createServer(...args);
+    this.servers.push(server);
+    return server;
+  }
+
+  connect(...args) {
+    const socket = net.connect(...args);
+    this.sockets.push(socket);
+    socket.on('error', () => {});
+    return socket;
+  }
+
+  cleanup() {
+    for (const socket of this.sockets) socket.destroy();
+    for (const server of this.servers) {
+      if (server.listening) server.close();
+    }
+  }
+}
+
+// Runs `scenario(m, scope, name)` on net, then on rsnet; returns { net, rsnet }.
+async function sideBySide(scenario) {
+  const out = {};
+  for (const [name, m] of MODULES) {
+    const scope = new Scope();
+    try {
+      out[name] = await within(8000, `${name} run`, scenario(m, scope, name));
+    } finally {
+      scope.cleanup();
+    }
+  }
+  return out;
+}
+
+function listenP(server, ...args) {
+  return new Promise((resolve, reject) => {
+    const onError = (err) => {
+      server.removeListener('listening', onListening);
+      reject(err);
+    };
+    const onListening = () => {
+      server.removeListener('error', onError);
+      resolve(server.address());
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(...args);
+  });
+}
+
+// What a listen() call led to: { listening, address } or { error }.
+function listenOutcome(server, ...args) {
+  return new Promise((resolve) => {
+    server.once('error', (err) => resolve({ error: errShape(err) }));
+    server.once('listening', () => resolve({ listening: server.listening, address: server.address() }));
+    try {
+      server.listen(...args);
+    } catch (err) {
+      resolve({ threw: errShape(err) });
+    }
+  });
+}
+
+// 'connect' or the error code of a Node net client to `target`.
+function connectOutcome(scope, ...target) {
+  return new Promise((resolve) => {
+    const socket = scope.connect(...target);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connect');
+    });
+    socket.once('error', (err) => resolve(err.code));
+  });
+}
+
+function closeP(server) {
+  return new Promise((resolve) => server.close(resolve));
+}
+
+// Everything a user can see of an error.
+function errShape(err) {
+  const keys = Object.keys(err);
+  const shape = {
+    ctor: err.constructor.name,
+    name: err.name,
+    message: err.message,
+    keys,
+  };
+  for (const key of keys) shape[key] = err[key];
+  return shape;
+}
+
+// `value` with each key of `names` (a port, a directory) replaced by its label, in numbers
+// and inside strings.
+function mask(value, names) {
+  if (typeof value === 'number') return names.has(value) ? names.get(value) : value;
+  if (typeof value === 'string') {
+    let out = value;
+    for (const [key, label] of names) {
+      if (typeof key === 'number') out = out.split(`:${key}`).join(`:${label}`);
+      else out = out.split(key).join(label);
+    }
+    return out;
+  }
+  if (Array.isArray(value)) return value.map((v) => mask(v, names));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mask(v, names)]));
+  }
+  return value;
+}
+
+function hasCommand(cmd, args) {
+  try {
+    execFileSync(cmd, args, { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const HAVE_SS = hasCommand('ss', ['-V']);
+
+// The backlog of a listening socket, as `ss` reports it (Send-Q of a listener).
+function ssBacklog(args) {
+  const line = execFileSync('ss', ['-lH', ...args]).toString().trim();
+  const fields = line.split(/\s+/);
+  return Number(args[0] === '-x' ? fields[3] : fields[2]);
+}
+
+// ---------------------------------------------------------------------------------------
+// 1. Exports
+
+test('exports: every key of net is also a key of rsnet', T, () => {
+  const missing = Object.keys(net).filter((key) => !Object.keys(rsnet).includes(key));
+  assert.deepEqual(missing, []);
+  for (const key of Object.keys(net)) {
+    assert.equal(typeof rsnet[key], typeof net[key], `typeof rsnet.${key}`);
+  }
+});
+
+// ---------------------------------------------------------------------------------------
+// 2. listen()
+
+describe('listen', () => {
+  test('listen() and listen(cb): a free port on "::", reachable over IPv4 and IPv6', T, async () => {
+    const result = await sideBySide(async (m, scope) => {
+      const out = [];
+      for (const form of ['listen()', 'listen(cb)']) {
+        const seen = [];
+        const server = scope.server(m, (socket) => {
+          seen.push([socket.remoteAddress, socket.remoteFamily, socket.localAddress, socket.localFamily]);
+          socket.end('hi');
+        });
+        let cbCalls = 0;
+        if (form === 'listen()') server.listen();
+        else server.listen(() => cbCalls++);
+        await once(server, 'listening');
+        const address = server.address();
+        for (const host of ['127.0.0.1', '::1']) {
+          const socket = scope.connect(address.port, host);
+          socket.setEncoding('utf8');
+          let data = '';
+          socket.on('data', (chunk) => (data += chunk));
+          await once(socket, 'end');
+          seen.push(data);
+        }
+        out.push({ form, family: address.family, address: address.address, portOk: address.port > 0,
+          cbCalls, seen });
+        await closeP(server);
+      }
+      return out;
+    });
+    assert.deepEqual(result.net[0], {
+      form: 'listen()', family: 'IPv6', address: '::', portOk: true, cbCalls: 0,
+      seen: [['::ffff:127.0.0.1', 'IPv6', '::ffff:127.0.0.1', 'IPv6'], 'hi', ['::1', 'IPv6', '::1', 'IPv6'], 'hi'],
+    });
+    assert.equal(result.net[1].cbCalls, 1);
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test('listen(port[, host][, backlog][, cb]) and listen(options[, cb]): address, callback, backlog', T,
+    async (t) => {
+      if (!HAVE_SS) t.skip('ss is not installed: backlogs are not checked');
+      const forms = [
+        ['listen(0, host, 5, cb)', (cb) => [0, '127.0.0.1', 5, cb]],
+        ['listen(0, host, cb)', (cb) => [0, '127.0.0.1', cb]],
+        ['listen("0", host, "9")', () => ['0', '127.0.0.1', '9']],
+        ['listen(0, 3, cb)', (cb) => [0, 3, cb]],
+        ['listen(0, cb)', (cb) => [0, cb]],
+        ['listen({ port, host, backlog }, cb)', (cb) => [{ port: 0, host: '127.0.0.1', backlog: 7 }, cb]],
+        ['listen({ port: "0", host: "::1" })', () => [{ port: '0', host: '::1' }]],
+        ['listen({ port, host: "localhost" })', () => [{ port: 0, host: 'localhost' }]],
+      ];
+      const result = await sideBySide(async (m, scope) => {
+        const out = [];
+        for (const [label, make] of forms) {
+          const server = scope.server(m);
+          const calls = [];
+          const cb = function (...args) {
+            calls.push({ thisIsServer: this === server, args: args.length });
+          };
+          const returned = server.listen(...make(cb));
+          await once(server, 'listening');
+          const { address, family, port } = server.address();
+          out.push({
+            label, returnsServer: returned === server, address, family, portOk: port > 0, calls,
+            backlog: HAVE_SS ? ssBacklog(['-t', '-n', `sport = :${port}`]) : null,
+          });
+          await closeP(server);
+        }
+        return out;
+      });
+      assert.deepEqual(result.net[0], {
+        label: 'listen(0, host, 5, cb)', returnsServer: true, address: '127.0.0.1', family: 'IPv4', portOk: true,
+        calls: [{ thisIsServer: true, args: 0 }], backlog: HAVE_SS ? 5 : null,
+      });
+      assert.deepEqual(result.rsnet, result.net);
+    });
+
+  test('listen(null), listen(null, cb) and listen({ port: null | undefined }) pick a free port, as in net', T,
+    async () => {
+      const forms = [
+        ['listen(null)', () => [null]],
+        ['listen(null, cb)', (cb) => [null, cb]],
+        ['listen({ port: null })', () => [{ port: null }]],
+        ['listen({ port: undefined, host })', () => [{ port: undefined, host: '127.0.0.1' }]],
+      ];
+      const result = await sideBySide(async (m, scope) => {
+        const out = [];
+        for (const [label, make] of forms) {
+          const server = scope.server(m);
+          let cbCalls = 0;
+          const outcome = await listenOutcome(server, ...make(() => cbCalls++));
+          if (outcome.address) outcome.address = { ...outcome.address, port: outcome.address.port > 0 };
+          out.push({ label, outcome, cbCalls });
+          if (server.listening) await closeP(server);
+        }
+        return out;
+      });
+      assert.deepEqual(result.net[1], {
+        label: 'listen(null, cb)',
+        outcome: { listening: true, address: { address: '::', family: 'IPv6', port: true } },
+        cbCalls: 1,
+      });
+      assert.deepEqual(result.rsnet, result.net);
+    });
+
+  test('a backlog that is not a number is tolerated, as in net', T, async () => {
+    const result = await bothInChildren('backlog');
+    assert.deepEqual(result.net, { result: ['IPv4', 'IPv4', 'IPv4', 'IPv4'], code: 0, exitedOnItsOwn: true });
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test("'listening' event, listen callback and the listening property", T, async () => {
+    const result = await sideBySide(async (m, scope) => {
+      const trace = [];
+      const server = scope.server(m);
+      trace.push(`before listen: ${server.listening} ${server.address()}`);
+      server.on('listening', () => trace.push(`listening event: ${server.listening} ${server.address().family}`));
+      server.listen(0, () => trace.push(`listen callback: ${server.listening}`));
+      trace.push(`after listen(): ${server.listening}`);
+      await once(server, 'listening');
+      trace.push('awaited');
+      server.on('close', () => trace.push(`close event: ${server.listening}`));
+      server.close(() => trace.push('close callback'));
+      trace.push(`after close(): ${server.listening} ${server.address()}`);
+      await once(server, 'close');
+      await delay(10);
+      return trace;
+    });
+    assert.deepEqual(result.net, [
+      'before listen: false null',
+      'after listen(): true',
+      'listening event: true IPv6',
+      'listen callback: true',
+      'awaited',
+      'after close(): false null',
+      'close event: false',
+      'close callback',
+    ]);
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test('listen() on a listening server throws ERR_SERVER_ALREADY_LISTEN', T, async () => {
+    const result = await sideBySide(async (m, scope, name) => {
+      const out = [];
+      const server = scope.server(m);
+      server.listen(0);
+      const attempts = [
+        () => server.listen(0),
+        () => server.listen({ port: 0, host: '127.0.0.1' }),
+        () => server.listen(path.join(tmpRoot, `${name}-already.sock`)),
+      ];
+      try {
+        attempts[0]();
+        out.push('no throw while binding');
+      } catch (err) {
+        out.push(errShape(err));
+      }
+      await once(server, 'listening');
+      for (const attempt of attempts) {
+        try {
+          attempt();
+          out.push('no throw');
+        } catch (err) {
+          out.push(errShape(err));
+        }
+      }
+      out.push(`still listening: ${server.listening}`);
+      return out;
+    });
+    assert.equal(result.net.length, 5);
+    for (const shape of result.net.slice(0, 4)) {
+      assert.deepEqual(shape, {
+        ctor: 'Error', name: 'Error', code: 'ERR_SERVER_ALREADY_LISTEN', keys: ['code'],
+        message: 'Listen method has been called more than once without closing.',
+      });
+    }
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test('EADDRINUSE: error fields, no listening event, the server stays closed', T, async () => {
+    const result = await sideBySide(async (m, scope) => {
+      const holder = scope.server(net);
+      const { port } = await listenP(holder, 0);
+      const names = new Map([[port, 'PORT']]);
+      const out = [];
+      for (const args of [[port, '127.0.0.1'], [port], [{ port, host: '::1' }], [{ port, host: 'localhost' }]]) {
+        const server = scope.server(m);
+        const events = [];
+        server.on('listening', () => events.push('listening'));
+        server.on('close', () => events.push('close'));
+        const outcome = await listenOutcome(server, ...args);
+        await delay(10);
+        out.push(mask({ outcome, events, listening: server.listening, address: server.address() }, names));
+      }
+      return out;
+    });
+    assert.deepEqual(result.net[1], {
+      outcome: {
+        error: {
+          ctor: 'Error', name: 'Error', keys: ['code', 'errno', 'syscall', 'address', 'port'],
+          message: 'listen EADDRINUSE: address already in use :::PORT',
+          code: 'EADDRINUSE', errno: -os.constants.errno.EADDRINUSE, syscall: 'listen', address: '::', port: 'PORT',
+        },
+      },
+      events: [],
+      listening: false,
+      address: null,
+    });
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test('invalid listen() arguments throw what net throws', T, async () => {
+    const cases = [
+      [{}], [{ port: 70000 }], [{ port: true }], [{ port: -1 }], [{ port: 'abc' }], [{ port: 1.5 }],
+      [{ host: '127.0.0.1' }], [{ path: '' }], [{ port: 0, host: 5 }], [{ port: 0, signal: 'x' }],
+      [true], [{ port: 0, host: '127.0.0.1', ipv6Only: true, signal: {} }],
+    ];
+    const result = await sideBySide(async (m, scope) => {
+      return cases.map((args) => {
+        const server = scope.server(m);
+        try {
+          server.listen(...args);
+          return 'no throw';
+        } catch (err) {
+          return errShape(err);
+        }
+      });
+    });
+    assert.deepEqual(result.net.slice(0, 3), [
+      {
+        ctor: 'TypeError', name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', keys: ['code'],
+        message: 'The argument \'options\' must have the property "port" or "path". Received {}',
+      },
+      {
+        ctor: 'RangeError', name: 'RangeError', code: 'ERR_SOCKET_BAD_PORT', keys: ['code'],
+        message: 'options.port should be >= 0 and < 65536. Received type number (70000).',
+      },
+      {
+        ctor: 'TypeError', name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', keys: ['code'],
+        message: 'The argument \'options\' is invalid. Received { port: true }',
+      },
+    ]);
+    assert.ok(result.net.every((r) => r !== 'no throw'));
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test('ipv6Only: "::" without IPv4; IPv4 can bind the same port beside it', T, async () => {
+    const result = await sideBySide(async (m, scope) => {
+      const remotes = [];
+      const server = scope.server(m, (socket) => {
+        remotes.push(socket.remoteAddress);
+        socket.end();
+      });
+      const address = await listenP(server, { port: 0, host: '::', ipv6Only: true });
+      const v4 = await connectOutcome(scope, address.port, '127.0.0.1');
+      const v6 = await connectOutcome(scope, address.port, '::1');
+      const beside = scope.server(m);
+      const besideOutcome = await listenOutcome(beside, address.port, '0.0.0.0');
+      const dual = scope.server(m, (socket) => {
+        remotes.push(socket.remoteAddress);
+        socket.end();
+      });
+      const dualOutcome = await listenOutcome(dual, { port: 0, host: '::', ipv6Only: false });
+      const dualV4 = await connectOutcome(scope, dual.address().port, '127.0.0.1');
+      // Both accepted connections reported before the servers close.
+      while (remotes.length < 2) await delay(5);
+      return {
+        remotes: remotes.sort(),
+        address: { ...address, port: typeof address.port }, v4, v6,
+        beside: besideOutcome.address ? besideOutcome.address.address : besideOutcome, dualV4,
+        dual: dualOutcome.address.family,
+      };
+    });
+    assert.deepEqual(result.net, {
+      remotes: ['::1', '::ffff:127.0.0.1'],
+      address: { address: '::', family: 'IPv6', port: 'number' }, v4: 'ECONNREFUSED', v6: 'connect',
+      beside: '0.0.0.0', dualV4: 'connect', dual: 'IPv6',
+    });
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test('signal: aborting closes the server; an aborted signal never listens', T, async () => {
+    const result = await sideBySide(async (m, scope) => {
+      const trace = [];
+      const ac = new AbortController();
+      const server = scope.server(m);
+      for (const event of ['listening', 'close', 'error']) server.on(event, () => trace.push(event));
+      const { port } = await listenP(server, { port: 0, host: '127.0.0.1', signal: ac.signal });
+      ac.abort();
+      trace.push(`after abort(): ${server.listening}`);
+      await once(server, 'close');
+      // A moment later, so that this checks the port is closed, not how fast (see the close tests).
+      await delay(50);
+      trace.push(`port after abort: ${await connectOutcome(scope, port, '127.0.0.1')}`);
+
+      const early = scope.server(m);
+      for (const event of ['listening', 'close', 'error']) early.on(event, () => trace.push(`early ${event}`));
+      let cbCalls = 0;
+      early.listen({ port: 0, signal: AbortSignal.abort() }, () => cbCalls++);
+      await delay(50);
+      trace.push(`early: listening ${early.listening}, callback ${cbCalls}`);
+      return trace;
+    });
+    assert.deepEqual(result.net, [
+      'listening', 'after abort(): false', 'close', 'port after abort: ECONNREFUSED',
+      'early close', 'early: listening false, callback 0',
+    ]);
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test('reusePort: two rsnet servers share a port and both accept (Node 20 net ignores the option)', T,
+    async () => {
+      const scope = new Scope();
+      try {
+        const served = [0, 0];
+        const a = scope.server(rsnet, (socket) => {
+          served[0]++;
+          socket.end('a');
+        });
+        const b = scope.server(rsnet, (socket) => {
+          served[1]++;
+          socket.end('b');
+        });
+        const { port } = await listenP(a, { port: 0, host: '127.0.0.1', reusePort: true });
+        await listenP(b, { port, host: '127.0.0.1', reusePort: true });
+        assert.equal(b.address().port, port);
+        const replies = [];
+        await Promise.all(Array.from({ length: 40 }, async () => {
+          const socket = scope.connect(port, '127.0.0.1');
+          socket.setEncoding('utf8');
+          let data = '';
+          socket.on('data', (chunk) => (data += chunk));
+          await once(socket, 'end');
+          replies.push(data);
+        }));
+        assert.equal(replies.length, 40);
+        assert.deepEqual(served[0] + served[1], 40);
+        assert.ok(served[0] > 0 && served[1] > 0, `both servers accept: ${served}`);
+
+        // Without reusePort on either side the port is taken.
+        const c = scope.server(rsnet);
+        const outcome = await listenOutcome(c, { port, host: '127.0.0.1' });
+        assert.equal(outcome.error && outcome.error.code, 'EADDRINUSE');
+      } finally {
+        scope.cleanup();
+      }
+    });
+});
+
+// ---------------------------------------------------------------------------------------
+// 3. Unix sockets
+
+describe('Unix sockets', () => {
+  test('connect(path) and connect({ path }): data both ways, address() is the path', T, async () => {
+    const result = await sideBySide(async (m, scope, name) => {
+      const dir = tmpDir(name);
+      const names = new Map([[dir, '<dir>']]);
+      const file = path.join(dir, 's.sock');
+      const seen = { server: [], client: [] };
+      const server = scope.server(m, (socket) => {
+        seen.server.push({ remote: socket.remoteAddress, local: socket.localAddress, address: socket.address() });
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk) => socket.end(`echo:${chunk}`));
+      });
+      const address = await listenP(server, file);
+      const replies = [];
+      for (const [label, target] of [['path', [file]], ['options', [{ path: file }]]]) {
+        const socket = scope.connect(...target);
+        await once(socket, 'connect');
+        seen.client.push({ remote: socket.remoteAddress, address: socket.address() });
+        socket.setEncoding('utf8');
+        socket.end(`hello ${label}`);
+        let data = '';
+        socket.on('data', (chunk) => (data += chunk));
+        await once(socket, 'close');
+        replies.push(data);
+      }
+      const isSocket = fs.statSync(file).isSocket();
+      return mask({ address, isSocket, replies, seen }, names);
+    });
+    assert.equal(result.net.address, '<dir>/s.sock');
+    assert.equal(result.net.isSocket, true);
+    assert.deepEqual(result.net.replies, ['echo:hello path', 'echo:hello options']);
+    assert.equal(result.net.seen.server.length, 2);
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test('listen(path[, backlog][, cb]) and listen({ path, backlog }[, cb])', T, async (t) => {
+    if (!HAVE_SS) t.skip('ss is not installed: backlogs are not checked');
+    const result = await sideBySide(async (m, scope, name) => {
+      const dir = tmpDir(name);
+      const out = [];
+      const forms = [
+        (file, cb) => [file, 5, cb],
+        (file, cb) => [file, cb],
+        (file) => [file, '9'],
+        (file, cb) => [{ path: file, backlog: 7 }, cb],
+        (file) => [{ path: file }],
+      ];
+      for (const [i, form] of forms.entries()) {
+        const file = path.join(dir, `b${i}.sock`);
+        const server = scope.server(m);
+        let cbCalls = 0;
+        server.listen(...form(file, () => cbCalls++));
+        await once(server, 'listening');
+        out.push({
+          address: server.address() === file, cbCalls,
+          backlog: HAVE_SS ? ssBacklog(['-x', 'src', file]) : null,
+        });
+        await closeP(server);
+      }
+      return out;
+    });
+    const backlogs = HAVE_SS ? [5, 511, 9, 7, 511] : [null, null, null, null, null];
+    assert.deepEqual(result.net, [1, 1, 0, 1, 0].map((cbCalls, i) => ({
+      address: true, cbCalls, backlog: backlogs[i],
+    })));
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test('abstract socket (Linux): a name starting with \\0, no file, data both ways', T, async () => {
+    const result = await sideBySide(async (m, scope, name) => {
+      const abstract = `\0rsnet-test-${process.pid}-${name}-${tmpCount++}`;
+      const server = scope.server(m, (socket) => {
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk) => socket.end(chunk.toUpperCase()));
+      });
+      const address = await listenP(server, abstract);
+      // The peer is the same module here; the next test pairs net with rsnet.
+      const client = m.connect(abstract);
+      scope.sockets.push(client);
+      client.setEncoding('utf8');
+      client.end('ping');
+      let data = '';
+      client.on('data', (chunk) => (data += chunk));
+      await once(client, 'close');
+      return { address: address === abstract, data };
+    });
+    assert.deepEqual(result.net, { address: true, data: 'PING' });
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test('abstract socket: rsnet and Node 20 net reach each other', T, async () => {
+    const scope = new Scope();
+    try {
+      const results = {};
+      for (const [serverName, serverModule, clientModule] of [['net', net, rsnet], ['rsnet', rsnet, net]]) {
+        const abstract = `\0rsnet-interop-${process.pid}-${serverName}`;
+        const server = scope.server(serverModule, (socket) => socket.end('hi'));
+        await listenP(server, abstract);
+        const client = clientModule.connect(abstract);
+        scope.sockets.push(client);
+        results[`${serverName} server`] = await new Promise((resolve) => {
+          let data = '';
+          client.on('data', (chunk) => (data += chunk));
+          client.on('error', (err) => resolve(err.code));
+          client.on('close', () => resolve(data));
+        });
+      }
+      assert.deepEqual(results, { 'net server': 'hi', 'rsnet server': 'hi' });
+    } finally {
+      scope.cleanup();
+    }
+  });
+
+  test('readableAll / writableAll set the socket file mode', T, async () => {
+    const oldMask = process.umask(0o077);
+    try {
+      const optionSets = [{}, { readableAll: true }, { writableAll: true }, { readableAll: true, writableAll: true }];
+      const result = await sideBySide(async (m, scope, name) => {
+        const dir = tmpDir(name);
+        const out = [];
+        for (const [i, options] of optionSets.entries()) {
+          const file = path.join(dir, `m${i}.sock`);
+          const server = scope.server(m);
+          await listenP(server, { path: file, ...options });
+          out.push((fs.statSync(file).mode & 0o777).toString(8));
+          await closeP(server);
+        }
+        return out;
+      });
+      assert.deepEqual(result.net, ['700', '744', '722', '766']);
+      assert.deepEqual(result.rsnet, result.net);
+    } finally {
+      process.umask(oldMask);
+    }
+  });
+
+  test('readableAll / writableAll on an abstract socket throw ERR_INVALID_ARG_VALUE', T, async () => {
+    const result = await sideBySide(async (m, scope, name) => {
+      const out = [];
+      for (const option of ['readableAll', 'writableAll']) {
+        const abstract = `\0rsnet-mode-${process.pid}-${name}-${option}`;
+        const server = scope.server(m);
+        try {
+          server.listen({ path: abstract, [option]: true });
+          await delay(20);
+          out.push(`no throw, listening ${server.listening}`);
+        } catch (err) {
+          out.push(mask(errShape(err), new Map([[abstract.slice(1), '<name>']])));
+        }
+      }
+      return out;
+    });
+    assert.equal(result.net[0].code, 'ERR_INVALID_ARG_VALUE');
+    assert.equal(result.net[1].code, 'ERR_INVALID_ARG_VALUE');
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test('EADDRINUSE on a path in use, or left behind by a dead server', T, async () => {
+    const result = await sideBySide(async (m, scope, name) => {
+      const dir = tmpDir(name);
+      const names = new Map([[dir, '<dir>']]);
+      const inUse = path.join(dir, 'used.sock');
+      await listenP(scope.server(net), inUse);
+      const stale = path.join(dir, 'stale.sock');
+      fs.writeFileSync(stale, '');
+      const out = [];
+      for (const file of [inUse, stale]) {
+        const server = scope.server(m);
+        const outcome = await listenOutcome(server, file);
+        out.push(mask({ outcome, listening: server.listening, stillThere: fs.existsSync(file) }, names));
+      }
+      return out;
+    });
+    assert.deepEqual(result.net[0], {
+      outcome: {
+        error: {
+          ctor: 'Error', name: 'Error', keys: ['code', 'errno', 'syscall', 'address', 'port'],
+          message: 'listen EADDRINUSE: address already in use <dir>/used.sock',
+          code: 'EADDRINUSE', errno: -os.constants.errno.EADDRINUSE, syscall: 'listen',
+          address: '<dir>/used.sock', port: -1,
+        },
+      },
+      listening: false,
+      stillThere: true,
+    });
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test('listen on a path in a directory that does not exist fails as in net', T, async () => {
+    const result = await sideBySide(async (m, scope, name) => {
+      const dir = tmpDir(name);
+      const server = scope.server(m);
+      return mask(await listenOutcome(server, path.join(dir, 'missing', 'x.sock')), new Map([[dir, '<dir>']]));
+    });
+    assert.equal(result.net.error.syscall, 'listen');
+    assert.equal(result.net.error.address, '<dir>/missing/x.sock');
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test('the socket file is gone once close() returns, even with a connection still open', T, async () => {
+    const result = await sideBySide(async (m, scope, name) => {
+      const dir = tmpDir(name);
+      const trace = [];
+      for (const withConnection of [false, true]) {
+        const file = path.join(dir, `c${withConnection}.sock`);
+        const server = scope.server(m);
+        await listenP(server, file);
+        let client;
+        if (withConnection) {
+          client = scope.connect(file);
+          await once(server, 'connection');
+        }
+        const closed = once(server, 'close');
+        server.close();
+        trace.push(`after close(): ${fs.existsSync(file)}`);
+        if (client) {
+          await delay(30);
+          trace.push(`with a connection, 30 ms later: ${fs.existsSync(file)}`);
+          client.destroy();
+        }
+        await closed;
+        trace.push(`close event: ${fs.existsSync(file)}`);
+        // The path is free again.
+        const again = scope.server(m);
+        await listenP(again, file);
+        await closeP(again);
+      }
+      return trace;
+    });
+    assert.deepEqual(result.net, [
+      'after close(): false', 'close event: false',
+      'after close(): false', 'with a connection, 30 ms later: false', 'close event: false',
+    ]);
+    assert.deepEqual(result.rsnet, result.net);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// 4. close(), connections and per-connection options
+
+describe('close and connections', () => {
+  test('close() refuses new connections at once; close fires after the last connection ends', T, async () => {
+    const result = await bothInChildren('close-refuses');
+    assert.deepEqual(result.net, {
+      result: {
+        firstTrace: [
+          'connection', 'after close(): listening false', 'second client: ECONNREFUSED', 'first client ends',
+          'server socket end', 'close event', 'close callback undefined', 'server socket close',
+        ],
+        refused: { ECONNREFUSED: 150 },
+      },
+      code: 0,
+      exitedOnItsOwn: true,
+    });
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test('close() frees the port at once: another server can bind it right away', T, async () => {
+    const result = await bothInChildren('close-rebind');
+    assert.deepEqual(result.net, { result: { listening: 200 }, code: 0, exitedOnItsOwn: true });
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test('close() while clients connect: connections never reported do not keep the process alive', T, async () => {
+    const result = await bothInChildren('close-pending');
+    assert.deepEqual(result.net, { result: { closed: true, someNotReported: true }, code: 0, exitedOnItsOwn: true });
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test('close() on a server that is not listening: ERR_SERVER_NOT_RUNNING in the callback', T, async () => {
+    const result = await sideBySide(async (m, scope) => {
+      const trace = [];
+      const server = scope.server(m);
+      server.on('close', () => trace.push('close event'));
+      const returned = server.close((err) => trace.push(err ? errShape(err) : 'no error'));
+      trace.push(`returns server: ${returned === server}`);
+      await delay(20);
+      // Twice: a listening server closed, then closed again.
+      await listenP(server, 0, '127.0.0.1');
+      server.close((err) => trace.push(`first: ${err}`));
+      server.close((err) => trace.push(`second: ${err && err.code}`));
+      await delay(20);
+      return trace;
+    });
+    assert.deepEqual(result.net, [
+      'returns server: true',
+      'close event',
+      {
+        ctor: 'Error', name: 'Error', code: 'ERR_SERVER_NOT_RUNNING', keys: ['code'],
+        message: 'Server is not running.',
+      },
+      'close event',
+      'first: undefined',
+      'second: ERR_SERVER_NOT_RUNNING',
+      'close event',
+    ]);
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test('getConnections(cb) counts open connections; a missing callback throws', T, async () => {
+    const result = await sideBySide(async (m, scope) => {
+      const counts = [];
+      const count = () => new Promise((resolve) => server.getConnections((err, n) => resolve(err || n)));
+      const accepted = [];
+      const server = scope.server(m, (socket) => accepted.push(socket));
+      const { port } = await listenP(server, 0, '127.0.0.1');
+      counts.push(await count());
+      const clients = [];
+      for (let i = 0; i < 3; i++) {
+        clients.push(scope.connect(port, '127.0.0.1'));
+        await once(server, 'connection');
+        counts.push(await count());
+      }
+      clients[0].destroy();
+      await once(accepted[0], 'close');
+      counts.push(await count());
+      accepted[1].destroy();
+      await once(accepted[1], 'close');
+      counts.push(await count());
+      let threw;
+      try {
+        server.getConnections();
+      } catch (err) {
+        threw = errShape(err);
+      }
+      return { counts, threw, returnsServer: server.getConnections(() => {}) === server };
+    });
+    assert.deepEqual(result.net.counts, [0, 1, 2, 3, 2, 1]);
+    assert.equal(result.net.threw.code, 'ERR_INVALID_ARG_TYPE');
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test("maxConnections: the excess is closed and 'drop' carries net's fields", T, async () => {
+    const result = await sideBySide(async (m, scope) => {
+      const accepted = [];
+      const server = scope.server(m, (socket) => {
+        accepted.push(socket);
+        socket.write('welcome');
+      });
+      server.maxConnections = 1;
+      const drops = [];
+      server.on('drop', (data) => drops.push(data));
+      const { port } = await listenP(server, 0, '127.0.0.1');
+      const first = scope.connect(port, '127.0.0.1');
+      await once(server, 'connection');
+      const second = scope.connect(port, '127.0.0.1');
+      const events = [];
+      let secondPort;
+      second.on('connect', () => {
+        secondPort = second.localPort;
+        events.push('connect');
+      });
+      second.on('data', (chunk) => events.push(`data ${chunk}`));
+      second.on('end', () => events.push('end'));
+      second.on('error', (err) => events.push(`error ${err.code}`));
+      await once(second, 'close');
+      await delay(10);
+      const names = new Map([[port, 'SERVER_PORT'], [secondPort, 'CLIENT_PORT']]);
+      const drop = drops[0];
+      let connections;
+      await new Promise((resolve) => server.getConnections((err, n) => resolve(connections = n)));
+      // The slot frees up once the first connection closed.
+      first.destroy();
+      await once(accepted[0], 'close');
+      const third = await new Promise((resolve) => {
+        const socket = scope.connect(port, '127.0.0.1');
+        socket.once('data', (chunk) => resolve(String(chunk)));
+        socket.once('close', () => resolve('closed'));
+      });
+      return mask({
+        drops: drops.length, nullPrototype: Object.getPrototypeOf(drop) === null, drop: { ...drop },
+        events, connections, third,
+      }, names);
+    });
+    assert.deepEqual(result.net, {
+      drops: 1,
+      nullPrototype: true,
+      drop: {
+        localAddress: '127.0.0.1', localPort: 'SERVER_PORT', localFamily: 'IPv4',
+        remoteAddress: '127.0.0.1', remotePort: 'CLIENT_PORT', remoteFamily: 'IPv4',
+      },
+      events: ['connect', 'end'],
+      connections: 1,
+      third: 'welcome',
+    });
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test("maxConnections on a Unix socket: the excess is closed, 'drop' has what net gives", T, async () => {
+    const result = await sideBySide(async (m, scope, name) => {
+      const file = path.join(tmpDir(name), 'max.sock');
+      const server = scope.server(m, (socket) => socket.write('welcome'));
+      server.maxConnections = 1;
+      const drops = [];
+      server.on('drop', (...args) => drops.push(args.map((a) => (a === undefined ? 'undefined' : { ...a }))));
+      await listenP(server, file);
+      scope.connect(file);
+      await once(server, 'connection');
+      const second = scope.connect(file);
+      const events = [];
+      for (const event of ['connect', 'end', 'close']) second.on(event, () => events.push(event));
+      second.on('data', (chunk) => events.push(`data ${chunk}`));
+      second.on('error', (err) => events.push(`error ${err.code}`));
+      await once(second, 'close');
+      await delay(10);
+      return { drops, events };
+    });
+    assert.equal(result.net.drops.length, 1);
+    assert.deepEqual(result.net.events, ['connect', 'end', 'close']);
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test('maxConnections values: 0, negative, fractional, null, NaN, a string', T, async () => {
+    const values = [0, -1, 1.5, null, NaN, '1', undefined];
+    const result = await sideBySide(async (m, scope) => {
+      const out = [];
+      for (const value of values) {
+        const server = scope.server(m, (socket) => socket.end('ok'));
+        server.maxConnections = value;
+        let drops = 0;
+        server.on('drop', () => drops++);
+        const { port } = await listenP(server, 0, '127.0.0.1');
+        const reply = await new Promise((resolve) => {
+          const socket = scope.connect(port, '127.0.0.1');
+          let data = '';
+          socket.on('data', (chunk) => (data += chunk));
+          socket.on('close', () => resolve(data));
+        });
+        await delay(5);
+        out.push(`${String(value)}: reply ${JSON.stringify(reply)}, drops ${drops}`);
+        await closeP(server);
+      }
+      return out;
+    });
+    // Node 20 applies the limit only when maxConnections is truthy: 0 means no limit.
+    assert.equal(result.net[0], '0: reply "ok", drops 0');
+    assert.equal(result.net[1], '-1: reply "", drops 1');
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test('createServer(options): validation and the values the server keeps, as net', T, () => {
+    const cases = [
+      ['x'], [5], [null], [undefined, () => {}], [{}, 'not a function'],
+      [{ highWaterMark: -1 }], [{ highWaterMark: 'x' }], [{ highWaterMark: 0 }], [{ highWaterMark: 1.5 }],
+      [{ keepAliveInitialDelay: 'x' }], [{ keepAliveInitialDelay: 1500 }], [{ keepAliveInitialDelay: -5 }],
+      [{ noDelay: 1, keepAlive: 'yes', pauseOnConnect: 0, allowHalfOpen: 1 }],
+    ];
+    const result = {};
+    for (const [name, m] of MODULES) {
+      result[name] = cases.map((args) => {
+        try {
+          const server = m.createServer(...args);
+          const { highWaterMark, keepAliveInitialDelay, noDelay, keepAlive, pauseOnConnect, allowHalfOpen } = server;
+          return {
+            highWaterMark, keepAliveInitialDelay, noDelay, keepAlive, pauseOnConnect, allowHalfOpen,
+            connectionListeners: server.listenerCount('connection'), listening: server.listening,
+            address: server.address(), maxConnections: server.maxConnections,
+          };
+        } catch (err) {
+          return errShape(err);
+        }
+      });
+    }
+    assert.equal(result.net[0].code, 'ERR_INVALID_ARG_TYPE');
+    assert.equal(result.net[3].connectionListeners, 1);
+    assert.equal(result.net[2].highWaterMark, 16384);
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test('highWaterMark option: accepted sockets get it; an invalid one falls back to the default', T,
+    async () => {
+      const result = await bothInChildren('high-water-mark');
+      assert.deepEqual(result.net, {
+        result: [
+          { option: 1234, readable: 1234, writable: 1234, reply: 'ok' },
+          { option: 'undefined', readable: 16384, writable: 16384, reply: 'ok' },
+          { option: -1, readable: 16384, writable: 16384, reply: 'ok' },
+        ],
+        code: 0,
+        exitedOnItsOwn: true,
+      });
+      assert.deepEqual(result.rsnet, result.net);
+    });
+
+  test("'connection': the accepted socket's state and addresses", T, async () => {
+    const result = await sideBySide(async (m, scope) => {
+      const out = [];
+      for (const host of ['127.0.0.1', '::1']) {
+        const server = scope.server(m);
+        const { port } = await listenP(server, 0, host);
+        const client = scope.connect(port, host);
+        const [[socket]] = await Promise.all([once(server, 'connection'), once(client, 'connect')]);
+        const names = new Map([[port, 'SERVER_PORT'], [client.localPort, 'CLIENT_PORT']]);
+        out.push(mask({
+          server: socket.server === server, _server: socket._server === server,
+          connecting: socket.connecting, pending: socket.pending, readyState: socket.readyState,
+          readable: socket.readable, writable: socket.writable, isPaused: socket.isPaused(),
+          readableFlowing: socket.readableFlowing, allowHalfOpen: socket.allowHalfOpen,
+          bytesRead: socket.bytesRead, bytesWritten: socket.bytesWritten, timeout: socket.timeout,
+          remote: [socket.remoteAddress, socket.remotePort, socket.remoteFamily],
+          local: [socket.localAddress, socket.localPort, socket.localFamily],
+          address: socket.address(),
+        }, names));
+        socket.destroy();
+        await closeP(server);
+      }
+      return out;
+    });
+    assert.deepEqual(result.net[0].remote, ['127.0.0.1', 'CLIENT_PORT', 'IPv4']);
+    assert.deepEqual(result.net[1].address, { address: '::1', family: 'IPv6', port: 'SERVER_PORT' });
+    assert.equal(result.net[0].server, true);
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test('allowHalfOpen: the server socket stays writable after the client ends, or ends with it', T, async () => {
+    const result = await sideBySide(async (m, scope) => {
+      const out = {};
+      for (const allowHalfOpen of [true, false]) {
+        const trace = [];
+        const server = scope.server(m, { allowHalfOpen }, (socket) => {
+          socket.setEncoding('utf8');
+          socket.on('data', (chunk) => trace.push(`server data ${chunk}`));
+          socket.on('end', () => {
+            trace.push(`server end, writable ${socket.writable}`);
+            setTimeout(() => {
+              trace.push(`later: writable ${socket.writable}`);
+              if (socket.writable) socket.end('late reply');
+            }, 20);
+          });
+          socket.on('finish', () => trace.push('server finish'));
+          socket.on('close', () => trace.push('server close'));
+        });
+        trace.push(`server.allowHalfOpen ${server.allowHalfOpen}`);
+        const { port } = await listenP(server, 0, '127.0.0.1');
+        const client = scope.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+        client.setEncoding('utf8');
+        client.end('request');
+        let data = '';
+        client.on('data', (chunk) => (data += chunk));
+        await once(client, 'end');
+        await delay(30);
+        trace.push(`client got ${JSON.stringify(data)}`);
+        client.destroy();
+        out[allowHalfOpen] = trace;
+      }
+      return out;
+    });
+    assert.deepEqual(result.net.true, [
+      'server.allowHalfOpen true', 'server data request', 'server end, writable true',
+      'later: writable true', 'server finish', 'server close', 'client got "late reply"',
+    ]);
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test('pauseOnConnect: no data until resume()', T, async () => {
+    const result = await sideBySide(async (m, scope) => {
+      const trace = [];
+      let resumed;
+      const done = new Promise((resolve) => (resumed = resolve));
+      const server = scope.server(m, { pauseOnConnect: true }, (socket) => {
+        trace.push(`connection: isPaused ${socket.isPaused()}, readableFlowing ${socket.readableFlowing}`);
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk) => trace.push(`data ${chunk}`));
+        socket.on('end', () => {
+          trace.push('end');
+          socket.end();
+          resumed();
+        });
+        setTimeout(() => {
+          trace.push(`before resume: bytesRead ${socket.bytesRead}`);
+          socket.resume();
+        }, 100);
+      });
+      trace.push(`server.pauseOnConnect ${server.pauseOnConnect}`);
+      const { port } = await listenP(server, 0, '127.0.0.1');
+      const client = scope.connect(port, '127.0.0.1');
+      client.end('early bytes');
+      await done;
+      return trace;
+    });
+    assert.deepEqual(result.net, [
+      'server.pauseOnConnect true',
+      'connection: isPaused true, readableFlowing false',
+      'before resume: bytesRead 0',
+      'data early bytes',
+      'end',
+    ]);
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  // Reads the options of this process's TCP socket localPort<->remotePort with Linux's
+  // pidfd_getfd (a copy of the descriptor), from Python: Node has no getsockopt.
+  const SOCKOPT_PY = `
+import ctypes, json, os, socket, sys
+pid, lport, rport = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+libc = ctypes.CDLL(None, use_errno=True)
+try:
+    pidfd = os.pidfd_open(pid)
+except Exception as e:
+    print(json.dumps({'error': str(e)})); sys.exit(0)
+out = {'error': 'socket not found'}
+for name in os.listdir('/proc/%d/fd' % pid):
+    try:
+        if not os.readlink('/proc/%d/fd/%s' % (pid, name)).startswith('socket:'): continue
+    except OSError:
+        continue
+    fd = libc.syscall(438, pidfd, int(name), 0)
+    if fd < 0:
+        out = {'error': 'pidfd_getfd: errno %d' % ctypes.get_errno()}; continue
+    s = socket.socket(fileno=fd)
+    try:
+        if s.type != socket.SOCK_STREAM or s.family not in (socket.AF_INET, socket.AF_INET6): continue
+        try:
+            local, remote = s.getsockname(), s.getpeername()
+        except OSError:
+            continue
+        if local[1] == lport and remote[1] == rport:
+            g = s.getsockopt
+            out = {'nodelay': g(socket.IPPROTO_TCP, socket.TCP_NODELAY),
+                   'keepalive': g(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+                   'keepidle': g(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
+                   'keepintvl': g(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL),
+                   'keepcnt': g(socket.IPPROTO_TCP, socket.TCP_KEEPCNT)}
+            break
+    finally:
+        s.close()
+print(json.dumps(out))
+`;
+
+  function sockopts(localPort, remotePort) {
+    return new Promise((resolve) => {
+      execFile('python3', ['-c', SOCKOPT_PY, String(process.pid), String(localPort), String(remotePort)],
+        { timeout: 5000 }, (err, stdout) => {
+          if (err) resolve({ error: err.message });
+          else resolve(JSON.parse(stdout));
+        });
+    });
+  }
+
+  test('noDelay, keepAlive and keepAliveInitialDelay are applied to accepted sockets', T, async (t) => {
+    const optionSets = [
+      {}, { noDelay: true }, { keepAlive: true }, { keepAlive: true, keepAliveInitialDelay: 5000 },
+      { noDelay: true, keepAlive: true, keepAliveInitialDelay: 1500 },
+    ];
+    const result = await sideBySide(async (m, scope) => {
+      const out = [];
+      for (const options of optionSets) {
+        const server = scope.server(m, options);
+        const { port } = await listenP(server, 0, '127.0.0.1');
+        const client = scope.connect(port, '127.0.0.1');
+        const [[socket]] = await Promise.all([once(server, 'connection'), once(client, 'connect')]);
+        out.push({ options, ...await sockopts(port, client.localPort) });
+        socket.destroy();
+        client.destroy();
+        await closeP(server);
+      }
+      return out;
+    });
+    if (result.net[0].error) {
+      t.skip(`cannot read socket options here: ${result.net[0].error}`);
+      return;
+    }
+    assert.deepEqual(result.net.slice(0, 4).map((o) => [o.nodelay, o.keepalive]), [[0, 0], [1, 0], [0, 1], [0, 1]]);
+    assert.equal(result.net[3].keepidle, 5);
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test('ref()/unref(): an unref\'d listening server lets the process exit, ref() keeps it alive', T, async () => {
+    const modes = ['unref', 'unref-before-listen', 'unref-ref', 'ref'];
+    const [netRuns, rsnetRuns] = await Promise.all(MODULE_IDS.map(([, moduleId]) =>
+      Promise.all(modes.map((mode) => runRefChild(moduleId, mode)))));
+    const result = { net: netRuns, rsnet: rsnetRuns };
+    assert.deepEqual(result.net, [
+      { mode: 'unref', aliveAfterWait: false, stdout: 'returns this: true\nexit 0\n', code: 0 },
+      { mode: 'unref-before-listen', aliveAfterWait: false, stdout: 'returns this: true\nexit 0\n', code: 0 },
+      { mode: 'unref-ref', aliveAfterWait: true, stdout: 'returns this: true\nconnection\nexit 0\n', code: 0 },
+      { mode: 'ref', aliveAfterWait: true, stdout: 'returns this: true\nconnection\nexit 0\n', code: 0 },
+    ]);
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test('server[Symbol.asyncDispose]() closes a listening server; resolves on a closed one', T, async () => {
+    const result = await sideBySide(async (m, scope) => {
+      const trace = [];
+      const server = scope.server(m);
+      server.on('close', () => trace.push('close event'));
+      const notListening = server[Symbol.asyncDispose]();
+      trace.push(`returns a promise: ${notListening instanceof Promise}`);
+      trace.push(`not listening resolves: ${await notListening}`);
+      const { port } = await listenP(server, 0, '127.0.0.1');
+      const value = await server[Symbol.asyncDispose]();
+      trace.push(`resolved ${value}, listening ${server.listening}`);
+      // A moment later, so that this checks the port is closed, not how fast (see the close tests).
+      await delay(50);
+      trace.push(`port: ${await connectOutcome(scope, port, '127.0.0.1')}`);
+      await delay(10);
+      return trace;
+    });
+    assert.deepEqual(result.net, [
+      'returns a promise: true', 'not listening resolves: undefined', 'close event',
+      'resolved undefined, listening false', 'port: ECONNREFUSED',
+    ]);
+    assert.deepEqual(result.rsnet, result.net);
+  });
+});
+
+// Runs fixtures/server-scenarios.js `scenario` with `moduleId` in a child process: what it
+// printed, its exit code, and whether it exited on its own within 3 s of printing.
+function runScenario(moduleId, scenario) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(FIXTURES, 'server-scenarios.js'), moduleId, scenario],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let killer = setTimeout(() => child.kill('SIGKILL'), 12000);
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      if (stdout.includes('\n')) {
+        clearTimeout(killer);
+        killer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      }
+    });
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('close', (code, signal) => {
+      clearTimeout(killer);
+      const line = stdout.split('\n')[0];
+      resolve({
+        result: line ? JSON.parse(line) : { stderr },
+        code,
+        exitedOnItsOwn: signal === null,
+      });
+    });
+  });
+}
+
+// runScenario() on net and on rsnet at the same time: { net, rsnet }.
+async function bothInChildren(scenario) {
+  const [netRun, rsnetRun] = await Promise.all(MODULE_IDS.map(([, moduleId]) => runScenario(moduleId, scenario)));
+  return { net: netRun, rsnet: rsnetRun };
+}
+
+// Runs fixtures/server-ref.js with `moduleId` and `mode`: did the child outlive 1.5 s?
+// A child still alive then is sent a connection, upon which it closes its server.
+async function runRefChild(moduleId, mode) {
+  const child = spawn(process.execPath, [path.join(FIXTURES, 'server-ref.js'), moduleId, mode],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = once(child, 'exit');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 8000);
+  try {
+    // The fixture reports its port on stderr, first thing once listening.
+    while (!stderr.includes('\n') && child.exitCode === null) await delay(10);
+    const port = Number(stderr.split('\n')[0]);
+    // Up to 1.5 s for an unref'd child to exit by itself; a ref'd one is still there then.
+    const aliveAfterWait = !await within(1500, 'exit', exited).then(() => true, () => false);
+    if (aliveAfterWait) {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.on('error', () => {});
+      socket.resume();
+    }
+    const [code] = await exited;
+    return { mode, aliveAfterWait, stdout, code };
+  } finally {
+    clearTimeout(killer);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// 5. BlockList and SocketAddress
+
+describe('BlockList and SocketAddress', () => {
+  test('exported and working: addAddress, addRange, addSubnet, check', T, () => {
+    const table = [
+      ['10.0.0.1', 'ipv4', true], ['10.0.0.2', 'ipv4', false], ['192.168.1.5', 'ipv4', true],
+      ['192.168.1.10', 'ipv4', true], ['192.168.1.11', 'ipv4', false], ['172.16.200.1', 'ipv4', true],
+      ['172.32.0.1', 'ipv4', false], ['2001:db8::1', 'ipv6', true], ['2001:db9::1', 'ipv6', false],
+      ['::1', 'ipv6', true], ['::2', 'ipv6', false], ['::ffff:10.0.0.1', 'ipv6', true],
+    ];
+    const answers = {};
+    for (const [name, m] of MODULES) {
+      assert.equal(typeof m.BlockList, 'function', `${name}.BlockList`);
+      assert.equal(typeof m.SocketAddress, 'function', `${name}.SocketAddress`);
+      const list = new m.BlockList();
+      list.addAddress('10.0.0.1');
+      list.addAddress('::1', 'ipv6');
+      list.addRange('192.168.1.1', '192.168.1.10');
+      list.addSubnet('172.16.0.0', 12);
+      list.addSubnet(new m.SocketAddress({ address: '2001:db8::', family: 'ipv6' }), 32);
+      answers[name] = table.map(([address, family]) => list.check(address, family));
+      answers[`${name} SocketAddress`] = table.map(([address, family]) =>
+        list.check(new m.SocketAddress({ address, family })));
+      assert.ok(Array.isArray(list.rules) && list.rules.length === 5, `${name} rules`);
+
+      const sa = new m.SocketAddress({ address: '::1', family: 'ipv6', port: 8080, flowlabel: 3 });
+      assert.deepEqual([sa.address, sa.family, sa.port, sa.flowlabel], ['::1', 'ipv6', 8080, 3]);
+      const v4 = new m.SocketAddress();
+      assert.deepEqual([v4.address, v4.family, v4.port], ['127.0.0.1', 'ipv4', 0]);
+      assert.throws(() => new m.SocketAddress({ port: 70000 }), { code: 'ERR_SOCKET_BAD_PORT' });
+      assert.throws(() => list.addAddress(1), { code: 'ERR_INVALID_ARG_TYPE' });
+    }
+    const expected = table.map(([, , blocked]) => blocked);
+    assert.deepEqual(answers.net, expected);
+    assert.deepEqual(answers.rsnet, expected);
+    assert.deepEqual(answers['rsnet SocketAddress'], expected);
+  });
+
+  test('blockList server option: a listed client is refused, others are served', T, async (t) => {
+    // Node 20's net ignores the option (it came in Node 22), so only rsnet is held to it;
+    // net's behaviour is recorded as a diagnostic.
+    const result = await sideBySide(async (m, scope) => {
+      const list = new m.BlockList();
+      list.addAddress('127.0.0.1');
+      list.addSubnet('::1', 128, 'ipv6');
+      const accepted = [];
+      const server = scope.server(m, { blockList: list }, (socket) => {
+        accepted.push(socket.remoteAddress);
+        socket.end('welcome');
+      });
+      const { port } = await listenP(server, 0);
+      const attempt = (options) => new Promise((resolve) => {
+        const socket = scope.connect({ port, ...options });
+        let data = '';
+        socket.on('data', (chunk) => (data += chunk));
+        socket.on('error', (err) => resolve(`error ${err.code}`));
+        socket.on('close', () => resolve(data || 'no data'));
+      });
+      const replies = {
+        '127.0.0.1': await attempt({ host: '127.0.0.1' }),
+        '::1': await attempt({ host: '::1' }),
+        '127.0.0.2': await attempt({ host: '127.0.0.1', localAddress: '127.0.0.2' }),
+      };
+      return { replies, accepted };
+    });
+    t.diagnostic(`net on ${process.version}: ${JSON.stringify(result.net)}`);
+    assert.equal(result.rsnet.replies['127.0.0.2'], 'welcome');
+    assert.notEqual(result.rsnet.replies['127.0.0.1'], 'welcome');
+    assert.notEqual(result.rsnet.replies['::1'], 'welcome');
+    assert.deepEqual(result.rsnet.accepted, ['::ffff:127.0.0.2']);
+  });
+
+  test('a blockList option that is not a BlockList does not crash the server on a connection', T, async () => {
+    const result = await bothInChildren('block-list-invalid');
+    // Node 20's net ignores the option altogether.
+    assert.deepEqual(result.net, { result: { reply: 'ok' }, code: 0, exitedOnItsOwn: true });
+    assert.deepEqual(result.rsnet, result.net);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// 6. Module-wide defaults
+
+describe('autoSelectFamily defaults', () => {
+  test('get/setDefaultAutoSelectFamily and ...AttemptTimeout: same values and errors as net', T, () => {
+    const result = {};
+    for (const [name, m] of MODULES) {
+      const saved = [m.getDefaultAutoSelectFamily(), m.getDefaultAutoSelectFamilyAttemptTimeout()];
+      const out = [saved];
+      try {
+        for (const value of [false, true, undefined, 1, 'true', null, 0]) {
+          try {
+            out.push(['family', value, m.setDefaultAutoSelectFamily(value), m.getDefaultAutoSelectFamily()]);
+          } catch (err) {
+            out.push(['family', String(value), errShape(err)]);
+          }
+        }
+        for (const value of [1, 9, 10, 11, 300, 2 ** 31 - 1, 0, -1, 1.5, 2 ** 31, NaN, Infinity, '300', undefined]) {
+          try {
+            m.setDefaultAutoSelectFamilyAttemptTimeout(value);
+            out.push(['timeout', value, m.getDefaultAutoSelectFamilyAttemptTimeout()]);
+          } catch (err) {
+            out.push(['timeout', String(value), errShape(err)]);
+          }
+        }
+      } finally {
+        m.setDefaultAutoSelectFamily(saved[0]);
+        m.setDefaultAutoSelectFamilyAttemptTimeout(saved[1]);
+      }
+      result[name] = out;
+    }
+    assert.deepEqual(result.net[0], [true, 250]);
+    assert.deepEqual(result.net.slice(1, 3), [['family', false, undefined, false], ['family', true, undefined, true]]);
+    assert.deepEqual(result.net[8].slice(0, 3), ['timeout', 1, 10]);
+    assert.equal(result.net[14][2].code, 'ERR_OUT_OF_RANGE');
+    assert.deepEqual(result.rsnet, result.net);
+  });
+
+  test('the defaults follow --[no-]network-family-autoselection[-attempt-timeout] as in net', T, () => {
+    const script = `
+      const net = require('node:net');
+      const rsnet = require(${JSON.stringify(RSNET_PATH)});
+      console.log(JSON.stringify([net, rsnet].map((m) =>
+        [m.getDefaultAutoSelectFamily(), m.getDefaultAutoSelectFamilyAttemptTimeout()])));`;
+    const flags = [
+      ['--no-network-family-autoselection', '--network-family-autoselection-attempt-timeout=500'],
+      ['--network-family-autoselection-attempt-timeout=20'],
+    ];
+    const seen = flags.map((f) => {
+      const [nodeValues, rsnetValues] = JSON.parse(execFileSync(process.execPath, [...f, '-e', script],
+        { timeout: 10000 }).toString());
+      return { flags: f, nodeValues, rsnetValues };
+    });
+    assert.deepEqual(seen.map((s) => s.nodeValues), [[false, 500], [true, 20]]);
+    for (const s of seen) assert.deepEqual(s.rsnetValues, s.nodeValues, s.flags.join(' '));
+  });
+});
