@@ -196,7 +196,9 @@ class Socket extends stream.Duplex {
     if (!handle) return;
     if (!this.isPaused()) {
       this.read(0);
-    } else if (handle.reading) {
+    } else if (handle.reading && !this._readableState.reading) {
+      // Paused since connect() began and nobody asked for data: don't read, as Node
+      // wouldn't. A read the stream asked for meanwhile (state.reading) goes on.
       handle.reading = false;
       handle.readStop();
     }
