@@ -30,7 +30,7 @@ const READS_PER_TURN: usize = 16;
 /// Bytes read but not yet handed to JavaScript, per socket, above which the I/O thread
 /// stops reading: a busy JavaScript thread then holds back the peer through the kernel's
 /// buffers instead of growing ours.
-const MAX_UNDELIVERED: usize = 1024 * 1024;
+const MAX_UNDELIVERED: usize = 256 * 1024;
 /// Buffers per sendmsg; Linux's IOV_MAX is 1024.
 const MAX_IOV: usize = 1024;
 
