@@ -112,8 +112,9 @@ class Socket extends stream.Duplex {
   _setHandle(handle) {
     // Native handles start reading as soon as they are connected.
     if (handle.reading === undefined) handle.reading = false;
-    handle.active = true;
-    handle.pending = false;
+    // Unknown until the first _updateActive tells the native side.
+    handle.active = undefined;
+    handle.pending = undefined;
     this._handle = handle;
     own(handle, this);
   }
@@ -443,6 +444,7 @@ class Socket extends stream.Duplex {
     }
     if (result === 0) {
       handle.reading = reading;
+      this._updateActive();
       return;
     }
     this[kAttempt] = null;

@@ -560,7 +560,10 @@ impl SocketHandle {
   pub fn new(env: Env) -> Result<Self> {
     let context = events::context(&env)?;
     let shared = SocketShared::new(context, None, true);
-    Ok(Self::adopt(&env, shared))
+    // Idle until JavaScript starts a connect and says so through set_active, as a fresh
+    // libuv handle is: a connect() that throws must not keep the process alive.
+    shared.active.store(false, Ordering::Relaxed);
+    Ok(SocketHandle { shared })
   }
 
   #[napi(getter)]
