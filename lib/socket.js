@@ -176,12 +176,7 @@ class Socket extends stream.Duplex {
     if (errno !== 0) {
       if (attempt && attempt.onError) return attempt.onError(errno);
       this.connecting = false;
-      if (attempt.path !== undefined) {
-        return this.destroy(exceptionWithHostPort(errno, 'connect', attempt.path));
-      }
-      const ex = connectException(errno, attempt);
-      this.emit('connectionAttemptFailed', attempt.address, attempt.port, attempt.family, ex);
-      return this.destroy(ex);
+      return this._connectFailed(attempt, errno);
     }
     debug('afterConnect');
     this.connecting = false;
@@ -449,9 +444,19 @@ class Socket extends stream.Duplex {
     }
     this[kAttempt] = null;
     if (attempt.onError) return attempt.onError(result);
-    this.destroy(attempt.path !== undefined ?
-      exceptionWithHostPort(result, 'connect', attempt.path) :
-      connectException(result, attempt));
+    // libuv reports a Unix socket's connect error from its callback, on a later tick.
+    // A TCP connect that fails at once is destroyed with no attempt event, as in Node.
+    if (attempt.path !== undefined) process.nextTick(() => this._connectFailed(attempt, result));
+    else this.destroy(connectException(result, attempt));
+  }
+
+  _connectFailed(attempt, errno) {
+    const pipe = attempt.path !== undefined;
+    const ex = pipe ? exceptionWithHostPort(errno, 'connect', attempt.path) :
+      connectException(errno, attempt);
+    this.emit('connectionAttemptFailed', pipe ? attempt.path : attempt.address,
+      attempt.port, attempt.family, ex);
+    this.destroy(ex);
   }
 
   // A fresh handle for the next address after a failed attempt.
