@@ -8,6 +8,19 @@ const { Server, createServerHandle, setSimultaneousAccepts } = require('./lib/se
 const { normalizeArgs } = require('./lib/connect');
 const defaults = require('./lib/defaults');
 
+// Node's net.Socket and net.Server also work when called without `new`; classes do not,
+// so the exported constructors are callable proxies of them.
+function callable(Class) {
+  return new Proxy(Class, {
+    apply(target, thisArg, args) {
+      return new target(...args);
+    },
+  });
+}
+
+const CallableSocket = callable(Socket);
+const CallableServer = callable(Server);
+
 function createServer(options, connectionListener) {
   return new Server(options, connectionListener);
 }
@@ -34,9 +47,9 @@ module.exports = {
   isIP: nodeNet.isIP,
   isIPv4: nodeNet.isIPv4,
   isIPv6: nodeNet.isIPv6,
-  Server,
-  Socket,
-  Stream: Socket,
+  Server: CallableServer,
+  Socket: CallableSocket,
+  Stream: CallableSocket,
   getDefaultAutoSelectFamily: defaults.getDefaultAutoSelectFamily,
   setDefaultAutoSelectFamily: defaults.setDefaultAutoSelectFamily,
   getDefaultAutoSelectFamilyAttemptTimeout: defaults.getDefaultAutoSelectFamilyAttemptTimeout,

@@ -8,6 +8,7 @@
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
+const { execFile } = require('node:child_process');
 const fs = require('node:fs');
 
 const {
@@ -26,6 +27,11 @@ const T = { timeout: 15000 };
 const EVENTS = ['lookup', 'connectionAttempt', 'connectionAttemptFailed', 'connectionAttemptTimeout',
   'connect', 'ready', 'data', 'end', 'finish', 'timeout', 'error', 'close'];
 const PEER_EVENTS = ['data', 'end', 'finish', 'error', 'close'];
+
+// The event names of a record() log: errors as 'error', events with arguments by name.
+function names(events) {
+  return events.map((e) => (typeof e === 'string' ? e : e.error ? 'error' : e[0]));
+}
 
 // What fn() threw (its shape), or what it returned.
 function outcome(fn, run) {
@@ -87,18 +93,16 @@ function replyPeer(reply, received = []) {
   };
 }
 
-// Connects `makeSocket(run, server, listener)`'s socket, records its events until
-// 'close' and returns the observation.
-async function observeClient(run, makeSocket, { server, listenerCheck = true } = {}) {
+// Records the events of the socket `makeSocket(listener)` connects until 'close' and
+// returns the observation, including how the connect listener was called.
+async function observeClient(run, makeSocket, { listenerCheck = true } = {}) {
   let listenerCalls = [];
   const listener = function (...args) {
     listenerCalls.push({ thisIsSocket: this === socket, args: args.length });
   };
   const socket = run.track(makeSocket(listener));
   const events = record(socket, EVENTS, run);
-  const closed = next(socket, 'close');
-  if (server) run.label(server.address().port, 'PORT');
-  await closed;
+  await events.closed;
   if (!listenerCheck) listenerCalls = undefined;
   return {
     isSocket: socket instanceof run.net.Socket,
@@ -229,13 +233,37 @@ test('connect: localAddress and localPort', T, async () => {
       port: server.address().port, host: '127.0.0.1', localAddress: '127.0.0.1', localPort,
     }));
     const events = record(socket, EVENTS, run);
-    await next(socket, 'connect');
-    const local = run.mask([socket.localAddress, socket.localPort, socket.localFamily]);
-    await next(socket, 'close');
+    let local;
+    socket.once('connect', () => {
+      local = run.mask([socket.localAddress, socket.localPort, socket.localFamily]);
+    });
+    await events.closed;
     return { events, local, peerSaw };
   });
   assert.deepEqual(node.local, ['127.0.0.1', 'CHOSEN', 'IPv4']);
   assert.deepEqual(node.peerSaw, [['127.0.0.1', 'CHOSEN']]);
+  assert.deepEqual(rsnet, node);
+});
+
+test('connect: localPort without localAddress', T, async () => {
+  const { node, rsnet } = await sideBySide(async (run) => {
+    const peerSaw = [];
+    const server = await run.listen({}, (socket) => {
+      peerSaw.push(run.mask(socket.remotePort));
+      socket.end('bound');
+    });
+    const localPort = await run.closedPort('CHOSEN');
+    const socket = run.track(run.net.connect({ port: server.address().port, host: '127.0.0.1', localPort }));
+    const events = record(socket, EVENTS, run);
+    let local;
+    socket.once('connect', () => {
+      local = run.mask([socket.localAddress, socket.localPort]);
+    });
+    await events.closed;
+    return { events, local, peerSaw };
+  });
+  assert.deepEqual(node.local, ['127.0.0.1', 'CHOSEN']);
+  assert.deepEqual(node.peerSaw, ['CHOSEN']);
   assert.deepEqual(rsnet, node);
 });
 
@@ -267,16 +295,25 @@ test('connect: keepAlive, keepAliveInitialDelay and noDelay options', T, async (
     };
     const plain = await connectWith({});
     const kept = await connectWith({ keepAlive: true, keepAliveInitialDelay: 5000 });
+    const keptDefault = await connectWith({ keepAlive: true });
     const noDelay = await connectWith({ noDelay: true });
     const later = await connectWith({});
     const returned = later.setKeepAlive(true, 3000) === later && later.setNoDelay(true) === later;
-    // Small writes with Nagle off still arrive whole.
+    // Asked for before the connection exists.
+    const early = run.track(new run.net.Socket());
+    early.setKeepAlive(true, 4000);
+    early.setNoDelay(true);
+    early.connect(port, '127.0.0.1');
+    await next(early, 'connect');
+    // Nagle's state is not visible from outside: small writes with it off still arrive whole.
     for (const c of 'nodelay') noDelay.write(c);
     await until(() => Buffer.concat(received).length === 7, 'noDelay bytes');
     return {
       plain: keepAliveTimer(plain),
       kept: keepAliveTimer(kept),
+      keptDefault: keepAliveTimer(keptDefault),
       later: keepAliveTimer(later),
+      early: keepAliveTimer(early),
       returned,
       received: Buffer.concat(received).toString(),
     };
@@ -284,6 +321,8 @@ test('connect: keepAlive, keepAliveInitialDelay and noDelay options', T, async (
   assert.deepEqual(node.plain, { keepAlive: false });
   assert.deepEqual(node.kept, { keepAlive: true, seconds: 5 });
   assert.deepEqual(node.later, { keepAlive: true, seconds: 3 });
+  assert.deepEqual(node.early, { keepAlive: true, seconds: 4 });
+  assert.deepEqual(node.keptDefault.keepAlive, true);
   assert.deepEqual(rsnet, node);
 });
 
@@ -296,7 +335,7 @@ test('connect: timeout option sets socket.timeout and emits timeout', T, async (
     await next(socket, 'timeout');
     const state = snapshot(socket, run);
     socket.destroy();
-    await next(socket, 'close');
+    await events.closed;
     return { events, timeout, state: [state.readyState, state.destroyed] };
   });
   assert.deepEqual(node.events.slice(-3), ['ready', 'timeout', 'close(false)']);
@@ -312,7 +351,7 @@ test('connect: autoSelectFamily tries the next address after a refusal', T, asyn
     const socket = run.track(new run.net.Socket());
     const events = record(socket, EVENTS, run);
     socket.connect({ host: 'dual.test', port: server.address().port, lookup, autoSelectFamily: true });
-    await next(socket, 'close');
+    await events.closed;
     return {
       events,
       calls: lookup.calls,
@@ -336,7 +375,7 @@ test('connect: autoSelectFamily with every address refusing emits an AggregateEr
     const socket = run.track(new run.net.Socket());
     const events = record(socket, EVENTS, run);
     socket.connect({ host: 'dual.test', port, lookup });
-    await next(socket, 'close');
+    await events.closed;
     return { events, state: snapshot(socket, run) };
   });
   const error = node.events.find((e) => e.error).error;
@@ -359,7 +398,7 @@ test('connect: autoSelectFamily skips answers that are not IP addresses, and rep
     const socket = run.track(new run.net.Socket());
     const events = record(socket, EVENTS, run);
     socket.connect({ host: 'odd.test', port: server.address().port, lookup });
-    await next(socket, 'close');
+    await events.closed;
     return { events, data: Buffer.concat(events.data).toString() };
   });
   assert.equal(node.data, 'ok');
@@ -380,10 +419,11 @@ test('connect: a closed socket connects again', T, async () => {
     const rounds = [];
     for (let round = 1; round <= 2; round++) {
       events.push(`-- connect ${round}`);
+      const closed = next(socket, 'close');
       const returned = socket.connect(port, '127.0.0.1');
       rounds.push({ returned: returned === socket, opening: snapshot(socket, run).readyState });
       socket.write(`hello ${round}`);
-      await next(socket, 'close');
+      await closed;
       rounds.push({ bytesRead: socket.bytesRead, bytesWritten: socket.bytesWritten, state: socket.readyState });
     }
     return { events, rounds, data: Buffer.concat(events.data).toString() };
@@ -396,28 +436,25 @@ test('connect: a closed socket connects again', T, async () => {
 // ---------------------------------------------------------------------------------------
 // 2. Writing
 
-// A connected client and the peer's side of it; `received` collects what the peer got.
+// A connected client and the peer's side of it, each with its events recorded; `received`
+// collects what the peer got.
 async function connectedPair(run, { clientOptions = {}, peer = {}, host = '127.0.0.1' } = {}) {
   const received = [];
-  let peerSocket;
+  let accept;
   const accepted = new Promise((resolve) => {
-    run.listen({ host, ...peer }, (socket) => {
-      peerSocket = socket;
-      socket.on('data', (chunk) => received.push(chunk));
-      resolve(socket);
-    }).then((server) => {
-      const client = run.track(new run.net.Socket(clientOptions));
-      pair.client = client;
-      pair.clientEvents = record(client, EVENTS, run);
-      client.connect(server.address().port, host);
-    });
+    accept = resolve;
   });
-  const pair = { received, bytes: () => Buffer.concat(received) };
-  await accepted;
-  pair.peer = peerSocket;
-  pair.peerEvents = record(peerSocket, PEER_EVENTS, run);
-  await until(() => !pair.client.connecting, 'client connect');
-  return pair;
+  const server = await run.listen({ host, ...peer }, (socket) => {
+    socket.on('data', (chunk) => received.push(chunk));
+    accept(socket);
+  });
+  const client = run.track(new run.net.Socket(clientOptions));
+  const clientEvents = record(client, EVENTS, run);
+  client.connect(server.address().port, host);
+  const peerSocket = await accepted;
+  const peerEvents = record(peerSocket, PEER_EVENTS, run);
+  await until(() => !client.connecting, 'client connect');
+  return { client, clientEvents, peer: peerSocket, peerEvents, received, bytes: () => Buffer.concat(received) };
 }
 
 const ENCODED = [
@@ -494,7 +531,7 @@ test('write: writes queued while connecting are sent in order once connected', T
     socket.end();
     await next(socket, 'finish');
     socket.destroy();
-    await next(socket, 'close');
+    await events.closed;
     const closed = { bytesWritten: socket.bytesWritten, bufferSize: socket.bufferSize };
     return { returns, pending, done, closed, events, data: Buffer.concat(received).toString('hex') };
   });
@@ -507,17 +544,15 @@ test('write: writes queued while connecting are sent in order once connected', T
 
 test('write: callbacks, end(data, cb), finish and close in order', T, async () => {
   const { node, rsnet } = await sideBySide(async (run) => {
-    const { client, bytes } = await connectedPair(run);
+    const { client, bytes, clientEvents } = await connectedPair(run);
     const order = [];
     for (const event of ['finish', 'end', 'close', 'error']) client.on(event, () => order.push(event));
     for (let i = 0; i < 5; i++) client.write(`w${i};`, (...args) => order.push([`cb${i}`, args]));
     client.end('bye', 'utf8', (...args) => order.push(['end-cb', args.map((a) => errorShape(a, run))]));
     order.push('end() returned');
     await until(() => bytes().toString() === 'w0;w1;w2;w3;w4;bye', 'all written');
-    await until(() => order.includes('finish'));
-    // The peer ends too: the client closes.
-    client.destroy();
-    await next(client, 'close');
+    // The peer (allowHalfOpen false) ends in turn, and the client closes.
+    await clientEvents.closed;
     return { order, data: bytes().toString() };
   });
   assert.deepEqual(node.order.slice(0, 1), ['end() returned']);
@@ -561,7 +596,7 @@ test('write: destroySoon() flushes pending data, then closes', T, async () => {
     client.write(big);
     client.destroySoon();
     const state = { writable: client.writable, destroyed: client.destroyed, readyState: client.readyState };
-    await next(client, 'close');
+    await clientEvents.closed;
     await until(() => peerEvents.includes('end'), 'peer end');
     return { state, received: bytes().length, events: clientEvents, peerEvents };
   });
@@ -576,7 +611,7 @@ test('write: resetAndDestroy() makes the peer see ECONNRESET', T, async () => {
     client.write('before reset');
     await until(() => bytes().length === 12, 'data before reset');
     const returned = client.resetAndDestroy() === client;
-    await next(client, 'close');
+    await clientEvents.closed;
     await until(() => peerEvents.includes('close(true)') || peerEvents.includes('close(false)'), 'peer close');
     return { returned, clientEvents, peerEvents, destroyed: client.destroyed };
   });
@@ -584,7 +619,7 @@ test('write: resetAndDestroy() makes the peer see ECONNRESET', T, async () => {
   assert.deepEqual(rsnet, node);
 });
 
-test('write: resetAndDestroy() while connecting, unconnected, and on a Unix socket', T, async () => {
+test('write: resetAndDestroy() while connecting resets once connected', T, async () => {
   const { node, rsnet } = await sideBySide(async (run) => {
     const peerEvents = [];
     const server = await run.listen({}, (socket) => {
@@ -592,32 +627,46 @@ test('write: resetAndDestroy() while connecting, unconnected, and on a Unix sock
       socket.on('error', (err) => peerEvents.push(err.code));
       socket.on('close', () => peerEvents.push('peer closed'));
     });
-    const connecting = run.track(run.net.connect(server.address().port, '127.0.0.1'));
-    const connectingEvents = record(connecting, EVENTS, run);
-    connecting.resetAndDestroy();
-    await next(connecting, 'close');
+    const socket = run.track(run.net.connect(server.address().port, '127.0.0.1'));
+    const events = record(socket, EVENTS, run);
+    const returned = socket.resetAndDestroy() === socket;
+    const state = snapshot(socket, run);
+    await events.closed;
     await until(() => peerEvents.includes('peer closed'), 'peer close');
-
-    const unconnected = run.track(new run.net.Socket());
-    const unconnectedEvents = record(unconnected, EVENTS, run);
-    const unconnectedResult = outcome(() => unconnected.resetAndDestroy(), run);
-    await next(unconnected, 'close');
-
-    const sockPath = tmpPath('reset');
-    await run.listen({ path: sockPath }, () => {});
-    const unix = run.track(run.net.connect(sockPath));
-    const unixEvents = record(unix, EVENTS, run);
-    await next(unix, 'connect');
-    const unixResult = outcome(() => unix.resetAndDestroy(), run);
-    unix.destroy();
-    await next(unix, 'close');
-    return {
-      connectingEvents, peerEvents, unconnectedResult, unconnectedEvents, unixResult, unixEvents,
-    };
+    return { returned, state: [state.readyState, state.destroyed], events, peerEvents };
   });
   assert.ok(node.peerEvents.includes('ECONNRESET'));
-  assert.equal(node.unconnectedEvents[0].error.code, 'ERR_SOCKET_CLOSED');
-  assert.equal(node.unixResult.threw.code, 'ERR_INVALID_HANDLE_TYPE');
+  assert.deepEqual(node.state, ['opening', false]);
+  assert.deepEqual(rsnet, node);
+});
+
+test('write: resetAndDestroy() on a socket that never connected emits ERR_SOCKET_CLOSED', T, async () => {
+  const { node, rsnet } = await sideBySide(async (run) => {
+    const socket = run.track(new run.net.Socket());
+    const events = record(socket, EVENTS, run);
+    const result = outcome(() => socket.resetAndDestroy(), run);
+    await events.closed;
+    return { result, events };
+  });
+  assert.equal(node.events[0].error.code, 'ERR_SOCKET_CLOSED');
+  assert.deepEqual(rsnet, node);
+});
+
+test('write: resetAndDestroy() on a Unix socket throws ERR_INVALID_HANDLE_TYPE', T, async () => {
+  const { node, rsnet } = await sideBySide(async (run) => {
+    const sockPath = tmpPath('reset');
+    await run.listen({ path: sockPath }, () => {});
+    const socket = run.track(run.net.connect(sockPath));
+    const events = record(socket, EVENTS, run);
+    await next(socket, 'connect');
+    const result = outcome(() => socket.resetAndDestroy(), run);
+    const destroyed = socket.destroyed;
+    socket.destroy();
+    await events.closed;
+    return { result, destroyed, events };
+  });
+  assert.equal(node.result.threw.code, 'ERR_INVALID_HANDLE_TYPE');
+  assert.equal(node.destroyed, false);
   assert.deepEqual(rsnet, node);
 });
 
@@ -638,7 +687,7 @@ test('write: writableLength, bufferSize, write() result and drain under back-pre
       writableNeedDrain: client.writableNeedDrain };
     await until(() => bytes().length === big.length + 1, 'all bytes');
     client.destroy();
-    await next(client, 'close');
+    await clientEvents.closed;
     return { smallResult, bigResult, queued, drained, events: clientEvents, after: client.bufferSize };
   });
   assert.deepEqual([node.smallResult, node.bigResult], [true, false]);
@@ -652,10 +701,14 @@ test('write: after end() fails with ERR_STREAM_WRITE_AFTER_END, after destroy() 
     const { node, rsnet } = await sideBySide(async (run) => {
       const ended = await connectedPair(run);
       ended.client.end();
+      let cbError;
       const afterEnd = await new Promise((resolve) => {
-        const result = ended.client.write('late', (err) => resolve({ result, err: errorShape(err, run) }));
+        const result = ended.client.write('late', (err) => {
+          cbError = err;
+          resolve({ result, err: errorShape(err, run) });
+        });
       });
-      await next(ended.client, 'close');
+      await ended.clientEvents.closed;
 
       const destroyed = await connectedPair(run);
       destroyed.client.destroy();
@@ -665,10 +718,825 @@ test('write: after end() fails with ERR_STREAM_WRITE_AFTER_END, after destroy() 
       await delay(10);
       return {
         afterEnd, endedEvents: ended.clientEvents, afterDestroy, destroyedEvents: destroyed.clientEvents,
-        sameError: ended.clientEvents.errors[0] === undefined || ended.clientEvents.errors.length,
+        // The callback and the 'error' event get the same error object.
+        sameError: ended.clientEvents.errors[0] === cbError,
       };
     });
     assert.equal(node.afterEnd.err.code, 'ERR_STREAM_WRITE_AFTER_END');
+    assert.deepEqual(names(node.endedEvents).slice(-2), ['error', 'close(true)']);
+    assert.equal(node.sameError, true);
     assert.equal(node.afterDestroy.err.code, 'ERR_STREAM_DESTROYED');
     assert.deepEqual(rsnet, node);
+  });
+
+// ---------------------------------------------------------------------------------------
+// 3. Reading
+
+// A peer that writes each of `chunks` (a Buffer or string) after `gap` ms (the first
+// after `firstGap`), then ends.
+function scriptedPeer(chunks, gap = 5, firstGap = gap) {
+  return async (socket) => {
+    socket.on('error', () => {});
+    for (const [i, chunk] of chunks.entries()) {
+      await delay(i === 0 ? firstGap : gap);
+      if (socket.destroyed) return;
+      socket.write(chunk);
+    }
+    socket.end();
+  };
+}
+
+test('read: data events, bytesRead, end and close', T, async () => {
+  const chunks = ['hello ', Buffer.from([0xe2, 0x9c]), Buffer.from([0x93, 0x00, 0xff]), 'world'];
+  const total = Buffer.concat(chunks.map((c) => Buffer.from(c)));
+  const { node, rsnet } = await sideBySide(async (run) => {
+    const server = await run.listen({}, scriptedPeer(chunks));
+    const socket = run.track(run.net.connect(server.address().port, '127.0.0.1'));
+    const events = record(socket, EVENTS, run);
+    let bytesReadAtEnd;
+    let isBuffer = true;
+    socket.on('data', (chunk) => { isBuffer &&= Buffer.isBuffer(chunk); });
+    socket.on('end', () => { bytesReadAtEnd = socket.bytesRead; });
+    await events.closed;
+    return {
+      events, isBuffer, bytesReadAtEnd, bytesRead: socket.bytesRead, hex: Buffer.concat(events.data).toString('hex'),
+    };
+  });
+  assert.equal(node.hex, total.toString('hex'));
+  assert.equal(node.bytesRead, total.length);
+  assert.deepEqual(names(node.events),
+    ['connectionAttempt', 'connect', 'ready', 'data', 'end', 'finish', 'close(false)']);
+  assert.deepEqual(rsnet, node);
+});
+
+test('read: readable event and read(n)', T, async () => {
+  const chunks = ['abcdefg', 'hij', 'klmnopqrstu', 'vwxyz'];
+  const { node, rsnet } = await sideBySide(async (run) => {
+    const server = await run.listen({}, scriptedPeer(chunks));
+    const socket = run.track(run.net.connect(server.address().port, '127.0.0.1'));
+    const events = record(socket, [...EVENTS, 'readable'], run);
+    const reads = [];
+    socket.on('readable', () => {
+      let chunk;
+      while ((chunk = socket.read(4)) !== null) reads.push(chunk.toString());
+    });
+    await events.closed;
+    // Any number of 'readable' events may come before the last one; compare the rest.
+    const compact = events.filter((e, i) => e !== 'readable' || events[i + 1] !== 'readable');
+    return { events: compact, reads, bytesRead: socket.bytesRead, readableEnded: socket.readableEnded };
+  });
+  assert.deepEqual(node.reads, ['abcd', 'efgh', 'ijkl', 'mnop', 'qrst', 'uvwx', 'yz']);
+  assert.ok(node.events.includes('readable') && node.events.includes('end'));
+  assert.deepEqual(rsnet, node);
+});
+
+test("read: a socket consumed only through 'readable' starts reading once connected", T, async () => {
+  // The listener comes while the socket is connecting: the read it asks for must survive
+  // the connection. The peer writes a little later, so a read that stopped stays stopped;
+  // several connections, since a lost read may depend on timing.
+  const { node, rsnet } = await sideBySide(async (run) => {
+    const server = await run.listen({}, scriptedPeer(['abcdefg', 'hij', 'klmnopqrstu', 'vwxyz'], 2, 30));
+    const trials = [];
+    for (let i = 0; i < 25; i++) {
+      const socket = run.track(run.net.connect(server.address().port, '127.0.0.1'));
+      const reads = [];
+      socket.on('readable', () => {
+        let chunk;
+        while ((chunk = socket.read(4)) !== null) reads.push(chunk.toString());
+      });
+      socket.on('error', () => {});
+      const closed = next(socket, 'close');
+      const outcome = await Promise.race([closed.then(() => 'closed'), delay(400).then(() => 'stuck')]);
+      trials.push({ outcome, reads: reads.join(' '), bytesRead: socket.bytesRead });
+      socket.destroy();
+    }
+    return trials;
+  }, { timeout: 20000 });
+  assert.deepEqual(node[0], { outcome: 'closed', reads: 'abcd efgh ijkl mnop qrst uvwx yz', bytesRead: 26 });
+  assert.deepEqual(rsnet, node);
+});
+
+test('read: setEncoding(utf8) keeps split characters whole; setEncoding(hex)', T, async () => {
+  // 'é' (c3 a9) and '😀' (f0 9f 98 80) are split across writes.
+  const chunks = [Buffer.from([0x41, 0xc3]), Buffer.from([0xa9, 0xf0, 0x9f]), Buffer.from([0x98, 0x80, 0x42])];
+  const { node, rsnet } = await sideBySide(async (run) => {
+    const server = await run.listen({}, scriptedPeer(chunks, 15));
+    const results = {};
+    for (const encoding of ['utf8', 'hex']) {
+      const socket = run.track(run.net.connect(server.address().port, '127.0.0.1'));
+      const events = record(socket, EVENTS, run);
+      socket.setEncoding(encoding);
+      await events.closed;
+      results[encoding] = {
+        types: [...new Set(events.data.map((c) => typeof c))],
+        text: events.data.join(''),
+        replacement: events.data.some((c) => c.includes('\ufffd')),
+        readableEncoding: socket.readableEncoding,
+        bytesRead: socket.bytesRead,
+        events,
+      };
+    }
+    return results;
+  });
+  assert.deepEqual(node.utf8.types, ['string']);
+  assert.equal(node.utf8.text, 'Aé😀B');
+  assert.equal(node.utf8.replacement, false);
+  assert.equal(node.hex.text, '41c3a9f09f988042');
+  assert.deepEqual(rsnet, node);
+});
+
+test('read: pause() stops data events, resume() delivers what was buffered', T, async () => {
+  const { node, rsnet } = await sideBySide(async (run) => {
+    const server = await run.listen({}, (socket) => socket.write('while paused'));
+    const socket = run.track(new run.net.Socket());
+    const events = record(socket, [...EVENTS, 'pause', 'resume'], run);
+    socket.on('data', () => {});
+    socket.connect(server.address().port, '127.0.0.1');
+    socket.pause();
+    await next(socket, 'connect');
+    // Node keeps reading into the stream's buffer while paused: wait for the bytes to land.
+    await until(() => socket.bytesRead === 12, 'bytes read while paused', 500).catch(() => {});
+    await delay(20);
+    const paused = {
+      isPaused: socket.isPaused(), readableFlowing: socket.readableFlowing,
+      readableLength: socket.readableLength, bytesRead: socket.bytesRead,
+    };
+    events.push('-- resume()');
+    socket.resume();
+    await until(() => events.data.length > 0, 'data after resume');
+    const resumed = { isPaused: socket.isPaused(), readableFlowing: socket.readableFlowing };
+    socket.end();
+    await events.closed;
+    return { events, paused, resumed, data: Buffer.concat(events.data).toString() };
+  });
+  assert.deepEqual(node.paused, { isPaused: true, readableFlowing: false, readableLength: 12, bytesRead: 12 });
+  assert.ok(node.events.indexOf('data') > node.events.indexOf('-- resume()'));
+  assert.equal(node.data, 'while paused');
+  assert.deepEqual(rsnet, node);
+});
+
+test('read: for await...of yields the data; breaking out destroys the socket', T, async () => {
+  const { node, rsnet } = await sideBySide(async (run) => {
+    const server = await run.listen({}, scriptedPeer(['one', 'two', 'three']));
+    const port = server.address().port;
+    const full = run.track(run.net.connect(port, '127.0.0.1'));
+    const fullEvents = record(full, EVENTS.filter((e) => e !== 'data'), run);
+    const chunks = [];
+    for await (const chunk of full) chunks.push(chunk.toString());
+    await fullEvents.closed;
+
+    const early = run.track(run.net.connect(port, '127.0.0.1'));
+    const earlyEvents = record(early, EVENTS.filter((e) => e !== 'data'), run);
+    let first;
+    for await (const chunk of early) {
+      // TCP may merge the peer's first writes: only the start is certain.
+      first = chunk.toString().startsWith('one');
+      break;
+    }
+    const destroyedAfterBreak = early.destroyed;
+    await earlyEvents.closed;
+    return {
+      text: chunks.join(''), fullEvents, bytesRead: full.bytesRead, first, destroyedAfterBreak, earlyEvents,
+    };
+  });
+  assert.equal(node.text, 'onetwothree');
+  assert.equal(node.first, true);
+  assert.equal(node.destroyedAfterBreak, true);
+  assert.deepEqual(rsnet, node);
+});
+
+test('read: microtasks queued in an event handler run before the next event', T, async () => {
+  // Node delivers each I/O callback separately: promise callbacks (await) scheduled in
+  // one event's listener run before the next event, so `await once(socket, 'connect')`
+  // still sees a connected socket even if the peer sends and closes at once.
+  const { node, rsnet } = await sideBySide(async (run) => {
+    const server = await run.listen({}, (socket) => socket.end('bye'));
+    const port = server.address().port;
+    const trials = [];
+    for (let i = 0; i < 5; i++) {
+      const socket = run.track(run.net.connect(port, '127.0.0.1'));
+      const order = [];
+      for (const name of ['connect', 'data', 'end', 'close']) {
+        socket.on(name, () => {
+          order.push(name);
+          Promise.resolve().then(() => order.push(`after ${name}`));
+        });
+      }
+      const closed = next(socket, 'close');
+      await next(socket, 'connect');
+      const afterAwait = [socket.remoteAddress, socket.destroyed];
+      await closed;
+      await delay(1);
+      trials.push({ order, afterAwait });
+    }
+    return trials;
+  });
+  assert.deepEqual(node[0].order,
+    ['connect', 'after connect', 'data', 'after data', 'end', 'after end', 'close', 'after close']);
+  assert.deepEqual(node[0].afterAwait, ['127.0.0.1', false]);
+  assert.deepEqual(rsnet, node);
+});
+
+// ---------------------------------------------------------------------------------------
+// 4. Half-open connections and how sockets close
+
+test('half-open: allowHalfOpen false ends the socket after the peer ends; later writes fail with EPIPE', T,
+  async () => {
+    const { node, rsnet } = await sideBySide(async (run) => {
+      const { client, clientEvents, peer, peerEvents, bytes } =
+        await connectedPair(run, { peer: { allowHalfOpen: true } });
+      let atEnd;
+      let late;
+      client.on('end', () => {
+        atEnd = { readyState: client.readyState, writable: client.writable, writableEnded: client.writableEnded };
+        // Until the socket ends itself (on a later tick) it still writes; then it does not.
+        client.write('same tick');
+        process.nextTick(() => client.write('next tick'));
+        process.nextTick(() => process.nextTick(() => {
+          late = { result: client.write('too late', (err) => clientEvents.push(['write cb', errorShape(err, run)])) };
+        }));
+      });
+      peer.end('from peer');
+      await clientEvents.closed;
+      await until(() => peerEvents.some((e) => e === 'close(false)' || e === 'close(true)'), 'peer close');
+      return { clientEvents, peerEvents, atEnd, late, peerGot: bytes().toString() };
+    });
+    assert.deepEqual(node.atEnd, { readyState: 'writeOnly', writable: true, writableEnded: false });
+    assert.equal(node.peerGot, 'same ticknext tick');
+    const epipe = node.clientEvents.find((e) => e.error).error;
+    assert.deepEqual([epipe.code, epipe.message], ['EPIPE', 'This socket has been ended by the other party']);
+    assert.deepEqual(rsnet, node);
+  });
+
+test('half-open: allowHalfOpen true stays writable after the peer ends', T, async () => {
+  const { node, rsnet } = await sideBySide(async (run) => {
+    const { client, clientEvents, peer, peerEvents, bytes } =
+      await connectedPair(run, { clientOptions: { allowHalfOpen: true }, peer: { allowHalfOpen: true } });
+    const states = [];
+    client.on('end', async () => {
+      states.push(['at end', client.readyState, client.writable]);
+      await delay(20);
+      states.push(['later', client.readyState, client.writable, client.destroyed]);
+      client.write('answer ');
+      client.end('after your FIN');
+      states.push(['after end()', client.readyState]);
+    });
+    peer.end('question');
+    await clientEvents.closed;
+    await until(() => peerEvents.includes('close(false)'), 'peer close');
+    return { clientEvents, peerEvents, states, peerGot: bytes().toString(), allowHalfOpen: client.allowHalfOpen };
+  });
+  assert.equal(node.peerGot, 'answer after your FIN');
+  assert.deepEqual(node.states, [['at end', 'writeOnly', true], ['later', 'writeOnly', true, false],
+    ['after end()', 'closed']]);
+  assert.deepEqual(rsnet, node);
+});
+
+// How each way of closing looks from both ends. `act(client, peer)` closes.
+const closings = [
+  ['client ends first', (client) => client.end()],
+  ['peer ends first', (client, peer) => peer.end()],
+  ['client destroy()', (client) => client.destroy()],
+  ['client destroy(err)', (client) => client.destroy(Object.assign(new Error('local failure'), { code: 'EBOOM' }))],
+  ['peer resets', (client, peer) => peer.resetAndDestroy()],
+  ['peer destroys', (client, peer) => peer.destroy()],
+];
+
+for (const [label, act] of closings) {
+  test(`close: ${label}: end/finish/close order and hadError`, T, async () => {
+    const { node, rsnet } = await sideBySide(async (run) => {
+      const { client, clientEvents, peer, peerEvents } = await connectedPair(run);
+      const states = [];
+      client.on('close', () => states.push(['close', client.readyState, client.destroyed]));
+      act(client, peer);
+      states.push(['sync', client.readyState, client.destroyed]);
+      await clientEvents.closed;
+      await until(() => peerEvents.some((e) => e === 'close(false)' || e === 'close(true)'), 'peer close');
+      return { clientEvents, peerEvents, states };
+    });
+    assert.ok(node.clientEvents.at(-1).startsWith('close('));
+    assert.deepEqual(rsnet, node);
+  });
+}
+
+test('close: writing to a peer that reset the connection', T, async () => {
+  const { node, rsnet } = await sideBySide(async (run) => {
+    let peer;
+    const peerEvents = [];
+    const server = await run.listen({}, (socket) => {
+      peer = socket;
+      peerEvents.push(...record(socket, PEER_EVENTS, run));
+      // Enough data to fill the client's read buffer: a client that does not consume stops reading.
+      socket.once('data', () => socket.write(Buffer.alloc(1024 * 1024)));
+    });
+    const client = run.track(new run.net.Socket());
+    const events = record(client, EVENTS.filter((e) => e !== 'data'), run);
+    client.connect(server.address().port, '127.0.0.1');
+    await next(client, 'connect');
+    client.write('ping');
+    await until(() => client.readableLength >= client.readableHighWaterMark, 'client read buffer full');
+    await delay(20);
+    const peerClosed = next(peer, 'close');
+    peer.resetAndDestroy();
+    await peerClosed;
+    await delay(20);
+    const cb = [];
+    client.write('into the void', (err) => cb.push(errorShape(err, run)));
+    await events.closed;
+    await delay(5);
+    return { events, cb, full: client.readableLength >= client.readableHighWaterMark };
+  });
+  const error = node.events.find((e) => e.error).error;
+  assert.match(error.code, /^(ECONNRESET|EPIPE)$/);
+  assert.equal(error.syscall, 'write');
+  assert.equal(node.events.at(-1), 'close(true)');
+  assert.deepEqual(rsnet, node);
+});
+
+// ---------------------------------------------------------------------------------------
+// 5. Timeouts
+
+test('setTimeout: emits timeout once after inactivity, keeps the socket open, re-arms on activity', T,
+  async () => {
+    const { node, rsnet } = await sideBySide(async (run) => {
+      const { client, clientEvents, bytes } = await connectedPair(run);
+      const returned = client.setTimeout(40) === client;
+      const timeout = client.timeout;
+      await next(client, 'timeout');
+      await delay(100);
+      clientEvents.push('-- write');
+      const state = [client.readyState, client.destroyed];
+      client.write('wake up');
+      await next(client, 'timeout');
+      await until(() => bytes().length === 7, 'write arrived');
+      client.destroy();
+      await clientEvents.closed;
+      return { returned, timeout, state, events: clientEvents };
+    });
+    assert.deepEqual(names(node.events).slice(-5), ['ready', 'timeout', '-- write', 'timeout', 'close(false)']);
+    assert.deepEqual(node.state, ['open', false]);
+    assert.equal(node.timeout, 40);
+    assert.deepEqual(rsnet, node);
+  });
+
+test('setTimeout: writes and incoming data postpone the timeout', T, async () => {
+  const { node, rsnet } = await sideBySide(async (run) => {
+    const { client, clientEvents, peer } = await connectedPair(run);
+    client.setTimeout(150);
+    for (let i = 0; i < 4; i++) {
+      await delay(40);
+      clientEvents.push(`-- write ${i}`);
+      client.write('.');
+    }
+    for (let i = 0; i < 4; i++) {
+      await delay(40);
+      clientEvents.push(`-- peer writes ${i}`);
+      peer.write('.');
+    }
+    await next(client, 'timeout');
+    client.destroy();
+    await clientEvents.closed;
+    return { events: clientEvents };
+  });
+  const events = names(node.events);
+  assert.deepEqual(events.slice(events.indexOf('-- peer writes 3') + 1), ['data', 'timeout', 'close(false)']);
+  assert.ok(!events.slice(0, events.indexOf('-- peer writes 3')).includes('timeout'));
+  assert.deepEqual(rsnet, node);
+});
+
+test('setTimeout(0) disables the timeout and removes its callback', T, async () => {
+  const { node, rsnet } = await sideBySide(async (run) => {
+    const { client, clientEvents } = await connectedPair(run);
+    const before = client.timeout;
+    const onTimeout = () => clientEvents.push('callback');
+    client.setTimeout(30, onTimeout);
+    const listeners = [client.listenerCount('timeout')];
+    client.setTimeout(0, onTimeout);
+    listeners.push(client.listenerCount('timeout'));
+    const after = client.timeout;
+    await delay(120);
+    client.destroy();
+    await clientEvents.closed;
+    return { before, after, listeners, events: clientEvents };
+  });
+  assert.deepEqual([node.before, node.after], [undefined, 0]);
+  assert.deepEqual(node.listeners, [2, 1]);
+  assert.ok(!names(node.events).includes('timeout'));
+  assert.deepEqual(rsnet, node);
+});
+
+test('setTimeout: bad arguments throw what net throws', T, async () => {
+  const values = ['x', -1, Infinity, NaN, null, 1n];
+  const { node, rsnet } = await sideBySide((run) => {
+    const socket = run.track(new run.net.Socket());
+    const results = values.map((value) => outcome(() => socket.setTimeout(value), run));
+    results.push(outcome(() => socket.setTimeout(10, 'not a function'), run));
+    socket.setTimeout(0);
+    return results;
+  });
+  assert.equal(node[0].threw.code, 'ERR_INVALID_ARG_TYPE');
+  assert.equal(node[1].threw.code, 'ERR_OUT_OF_RANGE');
+  assert.equal(node[2].threw.code, 'ERR_OUT_OF_RANGE');
+  assert.deepEqual(rsnet, node);
+});
+
+// ---------------------------------------------------------------------------------------
+// 6. State
+
+for (const [family, host] of [['IPv4', '127.0.0.1'], ['IPv6', '::1']]) {
+  test(`state: readyState, pending, connecting, address() and remote/local properties over ${family}`, T,
+    async () => {
+      const { node, rsnet } = await sideBySide(async (run) => {
+        const peers = [];
+        const server = await run.listen({ host, allowHalfOpen: true }, (socket) => {
+          peers.push(socket);
+          socket.on('data', () => {});
+        });
+        const port = server.address().port;
+        const steps = [];
+        const take = (step, socket) => steps.push([step, snapshot(socket, run)]);
+
+        // The peer ends first: the client goes writeOnly, then ends too.
+        const a = run.track(new run.net.Socket({ allowHalfOpen: true }));
+        const aEvents = record(a, EVENTS, run);
+        take('a: new', a);
+        a.connect({ port, host });
+        take('a: connect() called', a);
+        for (const name of ['connect', 'end', 'finish', 'close']) a.on(name, () => take(`a: ${name}`, a));
+        await next(a, 'connect');
+        await until(() => peers.length === 1, 'peer a');
+        peers[0].end();
+        await next(a, 'end');
+        a.end();
+        take('a: end() called', a);
+        await aEvents.closed;
+
+        // The client ends first: readOnly until the peer ends.
+        const b = run.track(run.net.connect({ port, host }));
+        const bEvents = record(b, EVENTS, run);
+        for (const name of ['connect', 'finish', 'end', 'close']) b.on(name, () => take(`b: ${name}`, b));
+        await next(b, 'connect');
+        await until(() => peers.length === 2, 'peer b');
+        b.end();
+        take('b: end() called', b);
+        await next(b, 'finish');
+        peers[1].end();
+        await bEvents.closed;
+        take('b: after close', b);
+        b.destroy();
+        take('b: destroy() again', b);
+        return { steps, aEvents, bEvents };
+      });
+      const states = node.steps.map(([step, s]) => [step, s.readyState]);
+      assert.deepEqual(states, [
+        ['a: new', 'open'], ['a: connect() called', 'opening'], ['a: connect', 'open'], ['a: end', 'writeOnly'],
+        ['a: end() called', 'closed'], ['a: finish', 'closed'], ['a: close', 'closed'],
+        ['b: connect', 'open'], ['b: end() called', 'readOnly'], ['b: finish', 'readOnly'], ['b: end', 'closed'],
+        ['b: close', 'closed'], ['b: after close', 'closed'], ['b: destroy() again', 'closed'],
+      ]);
+      const connected = node.steps.find(([step]) => step === 'a: connect')[1];
+      assert.deepEqual(connected.address, { address: host, family, port: 'LOCAL' });
+      assert.deepEqual([connected.remoteAddress, connected.remotePort, connected.remoteFamily], [host, 'PORT', family]);
+      assert.deepEqual([connected.localAddress, connected.localFamily], [host, family]);
+      assert.deepEqual(rsnet, node);
+    });
+}
+
+test('state: a Unix socket has no TCP addresses', T, async () => {
+  const { node, rsnet } = await sideBySide(async (run) => {
+    const sockPath = tmpPath('state');
+    await run.listen({ path: sockPath }, (socket) => socket.end());
+    const socket = run.track(run.net.connect(sockPath));
+    const events = record(socket, EVENTS, run);
+    const steps = [['connect() called', snapshot(socket, run)]];
+    socket.on('connect', () => steps.push(['connect', snapshot(socket, run)]));
+    await events.closed;
+    steps.push(['closed', snapshot(socket, run)]);
+    return { steps, events };
+  });
+  assert.equal(node.steps[1][1].readyState, 'open');
+  assert.deepEqual(node.steps[1][1].address, {});
+  assert.deepEqual(rsnet, node);
+});
+
+// ---------------------------------------------------------------------------------------
+// 7. Errors
+
+for (const [family, host] of [['IPv4', '127.0.0.1'], ['IPv6', '::1']]) {
+  test(`error: ECONNREFUSED over ${family}: fields, events and state`, T, async () => {
+    const { node, rsnet } = await sideBySide(async (run) => {
+      const port = await run.closedPort();
+      const socket = run.track(run.net.connect(port, host));
+      const events = record(socket, EVENTS, run);
+      const onError = [];
+      socket.on('error', () => onError.push(snapshot(socket, run)));
+      await events.closed;
+      return { events, onError, closed: snapshot(socket, run) };
+    });
+    const error = node.events.find((e) => e.error).error;
+    assert.deepEqual(
+      [error.ctor, error.code, error.syscall, error.address, error.port, error.message],
+      ['Error', 'ECONNREFUSED', 'connect', host, 'CLOSED', `connect ECONNREFUSED ${host}:CLOSED`]);
+    assert.equal(node.events.at(-1), 'close(true)');
+    assert.deepEqual(rsnet, node);
+  });
+}
+
+test('error: a failing custom lookup (ENOTFOUND) is emitted as is', T, async () => {
+  const { node, rsnet } = await sideBySide(async (run) => {
+    const results = {};
+    for (const autoSelectFamily of [true, false]) {
+      const failure = dnsError('nowhere.test');
+      const socket = run.track(run.net.connect({
+        host: 'nowhere.test', port: 80, autoSelectFamily, lookup: fakeLookup(failure),
+      }));
+      const events = record(socket, EVENTS, run);
+      await events.closed;
+      results[autoSelectFamily] = { events, same: events.errors[0] === failure, state: snapshot(socket, run) };
+    }
+    return results;
+  });
+  for (const key of ['true', 'false']) {
+    assert.equal(node[key].same, true);
+    assert.deepEqual(names(node[key].events), ['lookup', 'error', 'close(true)']);
+  }
+  assert.deepEqual(rsnet, node);
+});
+
+test('error: connecting to a missing Unix socket path', T, async () => {
+  const { node, rsnet } = await sideBySide(async (run) => {
+    const missing = run.label(tmpPath('missing'), 'PATH');
+    const socket = run.track(run.net.connect(missing));
+    const events = record(socket, EVENTS, run);
+    await events.closed;
+    const relative = run.track(run.net.connect('no-such-socket-here'));
+    const relativeEvents = record(relative, EVENTS, run);
+    await relativeEvents.closed;
+    return { events, relativeEvents };
+  });
+  const error = node.events.find((e) => e.error).error;
+  assert.deepEqual([error.code, error.syscall, error.address, error.message], ['ENOENT', 'connect', 'PATH',
+    'connect ENOENT PATH']);
+  assert.equal(node.relativeEvents.find((e) => e.error).error.code, 'ENOENT');
+  assert.deepEqual(rsnet, node);
+});
+
+const badConnects = [
+  ['connect({ port: -1 })', (net) => net.connect({ port: -1 })],
+  ['connect({ port: 65536 })', (net) => net.connect({ port: 65536 })],
+  ['connect({ port: "abc" })', (net) => net.connect({ port: 'abc' })],
+  ['connect({ port: true })', (net) => net.connect({ port: true })],
+  ['connect({ port: 80, localAddress: "nope" })', (net) => net.connect({ port: 80, localAddress: 'nope' })],
+  ['connect({ port: 80, lookup: 1 })', (net) => net.connect({ port: 80, lookup: 1 })],
+  ['connect({ port: 80, family: 5 })', (net) => net.connect({ port: 80, family: 5 })],
+  ['connect({ port: 80, host: 1 })', (net) => net.connect({ port: 80, host: 1 })],
+  ['connect({ port: 80, localPort: "x" })', (net) => net.connect({ port: 80, localPort: 'x' })],
+  ['connect({ port: 80, autoSelectFamily: 1 })', (net) => net.connect({ port: 80, autoSelectFamily: 1 })],
+  ['connect({ path: 1 })', (net) => net.connect({ path: 1 })],
+  ['connect({})', (net) => net.connect({})],
+  ['connect()', (net) => net.connect()],
+  ['createConnection()', (net) => net.createConnection()],
+  ['new Socket().connect()', (net) => new net.Socket().connect()],
+  ['new Socket().connect({ port: -1 })', (net) => new net.Socket().connect({ port: -1 })],
+  ['new Socket().connect(65536, host)', (net) => new net.Socket().connect(65536, '127.0.0.1')],
+];
+
+// Calls fn() and then destroys every socket a connect() made meanwhile, even one the
+// caller never got because connect() threw.
+function destroyingSockets(net, fn) {
+  const created = new Set();
+  const { connect } = net.Socket.prototype;
+  net.Socket.prototype.connect = function (...args) {
+    created.add(this);
+    return connect.apply(this, args);
+  };
+  try {
+    return fn();
+  } finally {
+    net.Socket.prototype.connect = connect;
+    for (const socket of created) socket.destroy();
+  }
+}
+
+for (const [label, attempt] of badConnects) {
+  test(`error: ${label} throws what net throws`, T, async () => {
+    const { node, rsnet } = await sideBySide((run) => destroyingSockets(run.net,
+      () => outcome(() => attempt(run.net), run)));
+    assert.ok(node.threw, 'Node throws');
+    assert.deepEqual(rsnet, node);
+  });
+}
+
+test('error: a connect() that throws leaves nothing that keeps the process alive', T, async () => {
+  // In a child process: if something stays referenced, the child does not exit by itself.
+  const script = `
+    const net = require(process.env.NET_MODULE);
+    const codes = [];
+    const attempts = [
+      () => net.connect({ port: -1 }),
+      () => net.connect({ path: 1 }),
+      () => net.connect({ port: 80, host: 1 }),
+      () => new net.Socket().connect(65536, '127.0.0.1'),
+    ];
+    for (const attempt of attempts) {
+      try { attempt(); } catch (err) { codes.push(err.code); }
+    }
+    console.log(codes.join(' '));
+  `;
+  const { node, rsnet } = await sideBySide((run) => new Promise((resolve) => {
+    const modulePath = run.net === run.peer ? 'node:net' : require.resolve('..');
+    execFile(process.execPath, ['-e', script], { env: { ...process.env, NET_MODULE: modulePath }, timeout: 3000 },
+      (err, stdout) => resolve({ exited: !err || !err.killed, code: err ? err.code : 0, stdout: stdout.trim() }));
+  }), { timeout: 6000 });
+  assert.deepEqual(node, {
+    exited: true, code: 0,
+    stdout: 'ERR_SOCKET_BAD_PORT ERR_INVALID_ARG_TYPE ERR_INVALID_ARG_TYPE ERR_SOCKET_BAD_PORT',
+  });
+  assert.deepEqual(rsnet, node);
+});
+
+// ---------------------------------------------------------------------------------------
+// 8. A random conversation: the same seeded sequence of writes (sizes, encodings), pauses,
+// resumes, corks and a final end or destroy, on a client and server of each implementation.
+// After each step the test waits until whatever can arrive has arrived, so each side's
+// event log (with the steps as markers) is deterministic. RSNET_SEED=<n> replays a run.
+
+function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomPayload(random) {
+  const int = (n) => Math.floor(random() * n);
+  const roll = random();
+  const size = roll < 0.1 ? 0 : roll < 0.6 ? int(100) : roll < 0.9 ? int(20000) : 20000 + int(300000);
+  const bytes = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) bytes[i] = int(256);
+  const kinds = ['utf8', 'hex', 'base64', 'latin1', 'ucs2', 'Buffer', 'Uint8Array'];
+  const kind = kinds[int(kinds.length)];
+  let value;
+  if (kind === 'utf8') {
+    const pools = [[0x20, 0x7f], [0xa0, 0x7ff], [0x800, 0xd7ff], [0x1f600, 0x1f64f]];
+    const chars = [];
+    for (let length = 0; length < size;) {
+      const [lo, hi] = pools[int(pools.length)];
+      const char = String.fromCodePoint(lo + int(hi - lo));
+      chars.push(char);
+      length += Buffer.byteLength(char);
+    }
+    value = chars.join('');
+  } else if (kind === 'ucs2') {
+    const chars = [];
+    for (let i = 0; i < size / 2; i++) chars.push(String.fromCharCode(0x20 + int(0xd000)));
+    value = chars.join('');
+  } else if (kind === 'latin1') {
+    value = bytes.toString('latin1');
+  } else if (kind === 'hex' || kind === 'base64') {
+    value = bytes.toString(kind);
+  } else {
+    value = kind === 'Buffer' ? bytes : new Uint8Array(bytes);
+  }
+  const encoding = typeof value === 'string' ? kind : undefined;
+  const expected = typeof value === 'string' ? Buffer.from(value, encoding) : Buffer.from(value);
+  return { kind, value, encoding, expected };
+}
+
+function randomPlan(seed) {
+  const random = mulberry32(seed);
+  const pick = (list) => list[Math.floor(random() * list.length)];
+  const steps = [];
+  const count = 20 + Math.floor(random() * 20);
+  for (let i = 0; i < count; i++) {
+    const side = pick(['client', 'server']);
+    const op = pick(['write', 'write', 'write', 'write', 'pause', 'resume', 'cork', 'uncork']);
+    steps.push(op === 'write' ? { side, op, payload: randomPayload(random) } : { side, op });
+  }
+  const finish = {
+    side: pick(['client', 'server']),
+    how: pick(['end', 'end', 'destroy', 'destroy(err)']),
+    allowHalfOpen: random() < 0.5,
+    tail: randomPayload(random),
+  };
+  return { steps, finish };
+}
+
+async function converse(run, plan) {
+  const { steps, finish } = plan;
+  const accepted = [];
+  const server = await run.listen({ net: run.net, allowHalfOpen: finish.allowHalfOpen }, (s) => accepted.push(s));
+  const client = run.track(run.net.connect({ port: server.address().port, host: '127.0.0.1',
+    allowHalfOpen: finish.allowHalfOpen }));
+  await next(client, 'connect');
+  await until(() => accepted.length === 1, 'accepted');
+  const sides = { client: { socket: client }, server: { socket: accepted[0] } };
+  sides.client.peer = sides.server;
+  sides.server.peer = sides.client;
+  for (const side of Object.values(sides)) {
+    Object.assign(side, { sent: [], corked: [], paused: false });
+    side.log = record(side.socket, ['data', 'end', 'finish', 'error', 'close', 'pause', 'resume'], run);
+    side.received = () => Buffer.concat(side.log.data);
+    side.flushedLength = () => side.sent.reduce((n, b) => n + b.length, 0);
+  }
+  const mark = (text) => {
+    for (const side of Object.values(sides)) side.log.push(text);
+  };
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+  // Whatever a flowing side can receive has arrived.
+  const settle = async () => {
+    await turn();
+    for (const side of Object.values(sides)) {
+      if (!side.paused) await until(() => side.received().length >= side.peer.flushedLength(), 'delivery');
+    }
+    await turn();
+  };
+
+  for (const [i, step] of steps.entries()) {
+    const side = sides[step.side];
+    const { socket } = side;
+    mark(`#${i} ${step.side}.${step.op}${step.payload ? ` ${step.payload.kind} ${step.payload.expected.length}` : ''}`);
+    if (step.op === 'write') {
+      const { value, encoding, expected } = step.payload;
+      if (encoding) socket.write(value, encoding);
+      else socket.write(value);
+      (socket.writableCorked ? side.corked : side.sent).push(expected);
+    } else if (step.op === 'pause') {
+      socket.pause();
+      side.paused = true;
+    } else if (step.op === 'resume') {
+      socket.resume();
+      side.paused = false;
+    } else if (step.op === 'cork') {
+      socket.cork();
+    } else if (step.op === 'uncork') {
+      socket.uncork();
+      if (!socket.writableCorked) side.sent.push(...side.corked.splice(0));
+    }
+    await settle();
+  }
+
+  mark('-- flush');
+  for (const side of Object.values(sides)) {
+    while (side.socket.writableCorked) side.socket.uncork();
+    side.sent.push(...side.corked.splice(0));
+    side.socket.resume();
+    side.paused = false;
+  }
+  await settle();
+
+  const actor = sides[finish.side];
+  const other = actor.peer;
+  mark(`-- ${finish.side}.${finish.how}, allowHalfOpen ${finish.allowHalfOpen}`);
+  other.socket.once('end', () => {
+    if (!finish.allowHalfOpen) return;
+    // Half-open: the side still open answers after the other's FIN, then ends.
+    if (finish.how === 'end') {
+      const { value, encoding, expected } = finish.tail;
+      if (encoding) other.socket.write(value, encoding);
+      else other.socket.write(value);
+      other.sent.push(expected);
+    }
+    other.socket.end();
+  });
+  if (finish.how === 'end') actor.socket.end();
+  else if (finish.how === 'destroy') actor.socket.destroy();
+  else actor.socket.destroy(new Error('random failure'));
+  await Promise.all([actor.log.closed, other.log.closed]);
+
+  const result = {};
+  for (const [name, side] of Object.entries(sides)) {
+    const expected = Buffer.concat(side.peer.sent);
+    result[name] = {
+      log: side.log,
+      receivedLength: side.received().length,
+      receivedAll: side.received().equals(expected),
+      bytesRead: side.socket.bytesRead,
+      destroyed: side.socket.destroyed,
+    };
+  }
+  return result;
+}
+
+test('random conversation (seeded): both peers observe the same bytes and events', { timeout: 30000 },
+  async (t) => {
+    const seeds = process.env.RSNET_SEED ? [Number(process.env.RSNET_SEED)] :
+      [1, 2].map(() => Math.floor(Math.random() * 2 ** 32));
+    for (const seed of seeds) {
+      t.diagnostic(`seed ${seed}`);
+      const plan = randomPlan(seed);
+      try {
+        const { node, rsnet } = await sideBySide((run) => converse(run, plan), { timeout: 10000 });
+        assert.ok(node.client.receivedAll && node.server.receivedAll, 'Node delivers every byte');
+        assert.ok(node.client.log.at(-1).startsWith('close(') && node.server.log.at(-1).startsWith('close('));
+        assert.deepEqual(rsnet, node);
+      } catch (err) {
+        err.message = `random conversation failed with seed ${seed} (RSNET_SEED=${seed} replays it)\n${err.message}`;
+        throw err;
+      }
+    }
   });

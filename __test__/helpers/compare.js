@@ -51,20 +51,25 @@ class Run {
     this.sockets = new Set();
     this.servers = new Set();
     this.labels = new Map();
+    this.texts = new Map();
   }
 
-  // Gives a number (a port) a stable name in masked observations.
-  label(port, name) {
-    if (typeof port === 'number' && port > 0 && !this.labels.has(port)) this.labels.set(port, name);
-    return port;
+  // Gives a port (a number) or a piece of text (a temporary path) a stable name in masked
+  // observations.
+  label(value, name) {
+    if (typeof value === 'string' && value.length > 0) this.texts.set(value, name);
+    else if (typeof value === 'number' && value > 0 && !this.labels.has(value)) this.labels.set(value, name);
+    return value;
   }
 
-  // `value` with every labelled port replaced by its name: numbers equal to a port, and
-  // ":<port>" inside strings. Arrays and plain objects are copied with masked members.
+  // `value` with every labelled port replaced by its name (numbers equal to a port, and
+  // ":<port>" inside strings) and every labelled text too. Arrays and plain objects are
+  // copied with masked members.
   mask(value) {
     if (typeof value === 'number') return this.labels.has(value) ? this.labels.get(value) : value;
     if (typeof value === 'string') {
       let out = value;
+      for (const [text, name] of this.texts) out = out.split(text).join(name);
       for (const [port, name] of this.labels) out = out.split(`:${port}`).join(`:${name}`);
       return out;
     }
@@ -166,11 +171,13 @@ function errorShape(err, run) {
 // Records the events `names` of `emitter` into an array, in order. Consecutive 'data'
 // events collapse into one entry (TCP is free to split a byte stream differently);
 // 'close' records hadError, 'error' the error's shape, others their (masked) arguments.
-// The array also carries `.errors` (the error objects) and `.data` (the bytes received).
+// The array also carries `.errors` (the error objects), `.data` (the chunks received)
+// and `.closed`, a promise of the first 'close' (watched from the start, so not missed).
 function record(emitter, names, run) {
   const log = [];
   log.errors = [];
   log.data = [];
+  log.closed = new Promise((resolve) => emitter.once('close', (...args) => resolve(args)));
   for (const name of names) {
     emitter.on(name, (...args) => {
       if (name === 'data') {
@@ -208,10 +215,11 @@ function next(emitter, name) {
   });
 }
 
-// Resolves once `predicate()` is true, polling every few milliseconds.
-async function until(predicate, what = 'condition') {
+// Resolves once `predicate()` is true, polling every few milliseconds; rejects after `ms`.
+async function until(predicate, what = 'condition', ms = 3000) {
+  const start = Date.now();
   for (let i = 0; !predicate(); i++) {
-    if (i > 2000) throw new Error(`${what}: still false after about 5 s`);
+    if (Date.now() - start > ms) throw new Error(`${what}: still false after ${ms} ms`);
     await delay(i < 20 ? 1 : 5);
   }
 }
