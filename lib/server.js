@@ -230,14 +230,22 @@ class Server extends EventEmitter {
         return;
       }
     }
-    const socket = new Socket({
-      handle: clientHandle,
-      allowHalfOpen: this.allowHalfOpen,
-      pauseOnCreate: this.pauseOnConnect,
-      readable: true,
-      writable: true,
-      highWaterMark: this.highWaterMark,
-    });
+    let socket;
+    try {
+      socket = new Socket({
+        handle: clientHandle,
+        allowHalfOpen: this.allowHalfOpen,
+        pauseOnCreate: this.pauseOnConnect,
+        readable: true,
+        writable: true,
+        highWaterMark: this.highWaterMark,
+      });
+    } catch (err) {
+      // Node throws here too (a bad highWaterMark, say); the connection must not linger.
+      disown(clientHandle);
+      clientHandle.close();
+      throw err;
+    }
     if (this.noDelay) socket.setNoDelay(true);
     if (this.keepAlive) socket.setKeepAlive(true, this.keepAliveInitialDelay * 1000);
     this._connections++;
