@@ -31,6 +31,9 @@ const READS_PER_TURN: usize = 16;
 /// stops reading: a busy JavaScript thread then holds back the peer through the kernel's
 /// buffers instead of growing ours.
 const MAX_UNDELIVERED: usize = 256 * 1024;
+/// Reading resumes once JavaScript has taken all but this much: waking the I/O thread for
+/// every chunk taken would cost a thread wake-up per 64 KiB.
+const RESUME_UNDELIVERED: usize = MAX_UNDELIVERED / 4;
 /// Buffers per sendmsg; Linux's IOV_MAX is 1024.
 const MAX_IOV: usize = 1024;
 
@@ -125,7 +128,7 @@ impl SocketShared {
   /// Called on the JS thread as a DATA event of `len` bytes reaches JavaScript.
   pub fn delivered(&self, len: usize) {
     let before = self.undelivered.fetch_sub(len, Ordering::SeqCst);
-    if before - len < MAX_UNDELIVERED && self.throttled.swap(false, Ordering::SeqCst) {
+    if before - len <= RESUME_UNDELIVERED && self.throttled.swap(false, Ordering::SeqCst) {
       self.wake.notify_one();
     }
   }
