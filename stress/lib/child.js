@@ -33,6 +33,8 @@ process.once('exit', () => {
  *   nofile: wanted soft limit on open files
  *   cwd, env
  *   onLine(line): each stdout line as it comes (progress)
+ *   afterResultMs: killed this long after it printed its result line if still running
+ *     (`hungAfterResult` says so)
  *   stdin: 'ignore' (default) or 'pipe'; ipc: true adds an IPC channel
  */
 function spawnNode(script, opts = {}) {
@@ -73,8 +75,21 @@ function runChild(script, opts = {}) {
   let partial = '';
   child.stdout.setEncoding('utf8');
   child.stderr.setEncoding('utf8');
+  let afterResult = null;
+  let hungAfterResult = false;
   child.stdout.on('data', (text) => {
     stdout += text;
+    if (opts.afterResultMs && afterResult === null && stdout.includes(RESULT_MARK)) {
+      // The result is in: the process has this long to exit.
+      afterResult = setTimeout(() => {
+        hungAfterResult = true;
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // Exited meanwhile.
+        }
+      }, opts.afterResultMs);
+    }
     if (!opts.onLine) return;
     partial += text;
     const lines = partial.split('\n');
@@ -97,6 +112,7 @@ function runChild(script, opts = {}) {
   const done = new Promise((resolve) => {
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
+      if (afterResult) clearTimeout(afterResult);
       running.delete(child.pid);
       // Grandchildren left behind by a crashed child.
       try {
@@ -120,6 +136,7 @@ function runChild(script, opts = {}) {
         stderr,
         result,
         timedOut,
+        hungAfterResult,
         ms: Date.now() - started,
         nofile,
         crash: crashSigns(stderr),
@@ -138,7 +155,8 @@ function crashSigns(stderr) {
 /** Problems with how a child ended, given what was expected (exit code 0 by default). */
 function endProblems(run, { code = 0, signal = null, what = 'child' } = {}) {
   const out = [];
-  if (run.timedOut) out.push(`${what}: hung (killed after the time bound, ${run.ms} ms)`);
+  if (run.hungAfterResult) out.push(`${what}: did not exit after it reported its result (killed)`);
+  else if (run.timedOut) out.push(`${what}: hung (killed after the time bound, ${run.ms} ms)`);
   else if (run.signal !== signal) out.push(`${what}: ended by signal ${run.signal} (expected ${signal})`);
   else if (code !== null && run.code !== code) out.push(`${what}: exit code ${run.code} (expected ${code})`);
   if (run.crash) out.push(`${what}: stderr shows a crash ("${run.crash}"): ${tail(run.stderr)}`);

@@ -73,6 +73,12 @@ class ByteSource {
   }
 }
 
+// The implementation under test: rsnet, or Node's own net when RSNET_STRESS_IMPL=node
+// (a check of the suite itself: everything must pass on Node's net).
+function loadNet() {
+  return process.env.RSNET_STRESS_IMPL === 'node' ? require('node:net') : require(ROOT);
+}
+
 function sha256() {
   return crypto.createHash('sha256');
 }
@@ -240,6 +246,7 @@ module.exports = {
   fdCount,
   fdList,
   isNodeShaped,
+  loadNet,
   mib,
   nofileLimits,
   prng,
