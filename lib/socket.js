@@ -403,7 +403,7 @@ class Socket extends stream.Duplex {
     }
     if (cb !== null) this.once('connect', cb);
     if (options.timeout) this.setTimeout(options.timeout);
-    // A second connect() on a live socket reuses its handle, which then reports EISCONN.
+    // A second connect() on a live socket reuses its handle and the kernel decides.
     if (!this._handle) {
       this._setHandle(new SocketHandle());
       if (this[kUnref]) this._handle.unref();
@@ -447,7 +447,7 @@ class Socket extends stream.Duplex {
     // libuv reports a Unix socket's connect error from its callback, on a later tick.
     // A TCP connect that fails at once is destroyed with no attempt event, as in Node.
     if (attempt.path !== undefined) process.nextTick(() => this._connectFailed(attempt, result));
-    else this.destroy(connectException(result, attempt));
+    else this.destroy(syncConnectException(result, attempt, this._getsockname()));
   }
 
   _connectFailed(attempt, errno) {
@@ -656,6 +656,21 @@ function connectException(errno, attempt) {
     return ex;
   }
   return exceptionWithHostPort(errno, 'connect', address, port);
+}
+
+// Node names the socket's local end when connect fails at once; libuv has made (and maybe
+// bound) the socket by then, so an unbound one reads as the family's any-address, port 0.
+function syncConnectException(errno, attempt, sockname) {
+  const { address, port, localAddress, localPort, family } = attempt;
+  const local = sockname.address !== undefined ? sockname :
+    { address: localAddress || (family === 6 ? '::' : '0.0.0.0'), port: localPort || 0 };
+  const ex = exceptionWithHostPort(errno, 'connect', address, port,
+    `${local.address}:${local.port}`);
+  if (localAddress) {
+    ex.localAddress = localAddress;
+    ex.localPort = localPort;
+  }
+  return ex;
 }
 
 function abortError(signal) {

@@ -57,6 +57,8 @@ struct Io {
   socket: Option<Socket>,
   /// Set by close(): the task deregisters and then closes the socket.
   closing: bool,
+  /// From connect until the task has reported its outcome.
+  connecting: bool,
   queue: VecDeque<Chunk>,
   shutdown: ShutdownState,
   /// The first failed queued write: every later write fails the same way.
@@ -100,6 +102,7 @@ impl SocketShared {
       io: Mutex::new(Io {
         socket,
         closing: false,
+        connecting: false,
         queue: VecDeque::new(),
         shutdown: ShutdownState::None,
         write_error: 0,
@@ -303,6 +306,7 @@ async fn connect_finished(shared: &SocketShared, afd: &AsyncFd<Fd>) -> bool {
           Ok(None) => 0,
           Ok(Some(err)) | Err(err) => errno_of(&err),
         };
+        lock(&shared.io).connecting = false;
         shared.env.push(kind::CONNECT, shared.id, Payload::Int(errno));
         return errno == 0;
       }
@@ -523,12 +527,38 @@ impl SocketHandle {
     self.shared.env.set_ref(env, &self.shared.counted, on);
   }
 
+  /// connect() again on a handle that has a socket: the kernel decides, as it does for
+  /// libuv (Linux accepts one repeat of a non-blocking connect that has completed and then
+  /// says EISCONN). Returns whether there was a socket.
+  fn reconnect(&self, addr: &SockAddr) -> io::Result<bool> {
+    let io = lock(&self.shared.io);
+    let Some(socket) = io.socket.as_ref() else {
+      return Ok(false);
+    };
+    if io.closing {
+      return Err(io::Error::from_raw_os_error(libc::EBADF));
+    }
+    if io.connecting {
+      return Err(io::Error::from_raw_os_error(libc::EALREADY));
+    }
+    socket.connect(addr)?;
+    drop(io);
+    self
+      .shared
+      .env
+      .push(kind::CONNECT, self.shared.id, Payload::Int(0));
+    Ok(true)
+  }
+
   fn connect_to(
     &self,
     addr: SockAddr,
     local: Option<SockAddr>,
     start_reading: bool,
   ) -> io::Result<()> {
+    if self.reconnect(&addr)? {
+      return Ok(());
+    }
     let domain = Domain::from(i32::from(addr.family()));
     let socket = Socket::new(domain, Type::STREAM.nonblocking().cloexec(), None)?;
     if let Some(local) = local {
@@ -548,6 +578,7 @@ impl SocketHandle {
         return Err(io::Error::from_raw_os_error(libc::EISCONN));
       }
       io.socket = Some(socket);
+      io.connecting = true;
     }
     self.shared.reading.store(start_reading, Ordering::Relaxed);
     let _guard = runtime::handle()
