@@ -312,6 +312,33 @@ describe('listen', () => {
       assert.deepEqual(result.rsnet, result.net);
     });
 
+  test('close() or a second listen() while listen() looks up its host abandons that lookup, as in net', T,
+    async () => {
+      const result = await sideBySide(async (m, scope) => {
+        const trace = [];
+        const closed = scope.server(m);
+        closed.on('listening', () => trace.push('closed server: listening'));
+        closed.listen(0, 'localhost');
+        closed.close((err) => trace.push(`closed server: close cb ${err && err.code}`));
+        const twice = scope.server(m);
+        twice.on('listening', () => trace.push(`twice: listening on ${twice.address().family}`));
+        twice.listen(0, 'localhost', () => trace.push('twice: first callback'));
+        twice.listen(0, '127.0.0.1', () => trace.push('twice: second callback'));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        trace.push(`closed server listening: ${closed.listening}`);
+        if (twice.listening) await closeP(twice);
+        return trace;
+      });
+      assert.deepEqual(result.net, [
+        'closed server: close cb ERR_SERVER_NOT_RUNNING',
+        'twice: listening on IPv4',
+        'twice: first callback',
+        'twice: second callback',
+        'closed server listening: false',
+      ]);
+      assert.deepEqual(result.rsnet, result.net);
+    });
+
   test('a backlog that is not a number is tolerated, as in net', T, async () => {
     const result = await bothInChildren('backlog');
     assert.deepEqual(result.net, { result: ['IPv4', 'IPv4', 'IPv4', 'IPv4'], code: 0, exitedOnItsOwn: true });

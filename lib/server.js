@@ -86,6 +86,8 @@ class Server extends EventEmitter {
     const cb = normalized[1];
     if (this._handle) throw new ERR_SERVER_ALREADY_LISTEN();
     if (cb !== null) this.once('listening', cb);
+    // Abandons a DNS lookup still pending from an earlier listen().
+    this._listeningId++;
     const backlogFromArgs = toNumber(args.length > 1 && args[1]) ||
       toNumber(args.length > 2 && args[2]);
 
@@ -138,7 +140,10 @@ class Server extends EventEmitter {
 
   _lookupAndListen(port, host, backlog, options) {
     if (dns === undefined) dns = require('node:dns');
+    const listeningId = this._listeningId;
     dns.lookup(host, (err, address) => {
+      // close() or another listen() came first.
+      if (listeningId !== this._listeningId) return;
       if (err) {
         this.emit('error', err);
         return;
@@ -262,6 +267,7 @@ class Server extends EventEmitter {
   }
 
   close(cb) {
+    this._listeningId++;
     if (typeof cb === 'function') {
       if (!this._handle) {
         this.once('close', function close() {
