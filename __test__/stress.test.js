@@ -52,7 +52,7 @@ for (const part of FAULT_PARTS) {
 test('stress 5: hostile input, 3,000 random calls: each works or fails with a Node-shaped error; no crash or hang',
   { timeout: 40000 }, async (t) => {
     const { figures } = await check(t, 'fuzz');
-    assert.equal(figures.randomCalls, 3000);
+    assert.ok(figures.randomCalls >= 3000, `${figures.randomCalls} calls`);
   });
 
 test('stress 6: after many connections and a full GC, fds are back to baseline and RSS is flat',

@@ -128,6 +128,12 @@ const CASES = {
       }, 100));
     });
   },
+  // close() while listen() is still looking up its host name: nothing is left listening.
+  'close-during-lookup'() {
+    const server = net.createServer();
+    server.listen(0, 'localhost');
+    server.close(() => {});
+  },
   // Half-open: the client ended, the server (allowHalfOpen) never ends: the client
   // still waits for the server's end, so the process stays.
   'half-open'() {

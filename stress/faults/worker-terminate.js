@@ -9,7 +9,7 @@
 // argv[2]: { impl, count, parallel, seed }
 
 const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
-const { fdCount, prng, waitFor } = require('../lib/util');
+const { fdCount, fdList, prng, waitFor } = require('../lib/util');
 
 function workerMain() {
   const net = workerData.impl === 'node' ? require('node:net') : require(workerData.root);
@@ -73,6 +73,7 @@ async function main() {
   await runWorker('terminate');
   await waitFor(() => server._connections === 0, 5000);
   const fdsBefore = fdCount();
+  const listBefore = fdList();
   let started = 1;
   const lane = async () => {
     while (started < opts.count) {
@@ -86,6 +87,7 @@ async function main() {
   await waitFor(() => fdCount() <= fdsBefore, 5000);
   observed.fdsBefore = fdsBefore;
   observed.fdsAfter = fdCount();
+  if (observed.fdsAfter > fdsBefore) observed.extraFds = fdList().filter((l) => !listBefore.includes(l));
   // The main thread's server still works.
   observed.echo = await new Promise((resolve) => {
     const c = net.connect(mainPort, '127.0.0.1', () => c.end('still here'));

@@ -182,6 +182,21 @@ async function destroyInHandlers() {
   }
 }
 
+async function wrongState() {
+  const seen = {};
+  for (const impl of ['node', 'rsnet']) {
+    const name = `calls in the wrong state on ${impl}`;
+    seen[impl] = await run('wrong-state', { impl }, { name });
+    checks.ok(seen[impl], `${name}: no report`);
+  }
+  if (seen.node && seen.rsnet) {
+    for (const label of Object.keys(seen.node.cases)) {
+      checks.equal(seen.rsnet.cases[label], seen.node.cases[label], `${label}: what the caller sees (rsnet vs net)`);
+      figures.faults++;
+    }
+  }
+}
+
 async function exitDuringTraffic() {
   const expect = {
     exit: { code: 7 },
@@ -212,7 +227,8 @@ async function workers() {
     checks.equal(o.ended, count, `${name}: workers that ended`);
     checks.equal(o.unexpectedErrors.length, 0, `${name}: unexpected worker errors ${show(o.unexpectedErrors.slice(0, 3))}`);
     checks.ok(o.drained, `${name}: ${o.connectionsLeft} connections from dead workers still counted by the server`);
-    checks.ok(o.fdsAfter <= o.fdsBefore, `${name}: open descriptors ${o.fdsAfter} after, ${o.fdsBefore} before`);
+    checks.ok(o.fdsAfter <= o.fdsBefore, `${name}: open descriptors ${o.fdsAfter} after, ${o.fdsBefore} before ${
+      show(o.extraFds || [])}`);
     checks.equal(o.echo, 'still here', `${name}: the main thread's server afterwards`);
     if (impl === 'rsnet') figures.faults += o.ended;
   }
@@ -235,6 +251,7 @@ async function lifetime() {
     'connect-throws': 'exit 0',
     'close-in-connection': 'exit 0',
     'accept-throws': 'exit 0',
+    'close-during-lookup': 'exit 0',
   };
   const once = async (impl, c, timeoutMs) => {
     const res = await runChild(path.join(FAULTS, 'lifetime.js'), { options: { impl, case: c }, timeoutMs });
@@ -263,7 +280,7 @@ async function lifetime() {
 }
 
 const PARTS = { peerReset, killPeer, refused, serverClose, closeInConnection, destroyPending, destroyInHandlers,
-  exitDuringTraffic, workers, lifetime };
+  wrongState, exitDuringTraffic, workers, lifetime };
 
 async function main() {
   for (const [name, part] of Object.entries(PARTS)) {
