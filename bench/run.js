@@ -21,8 +21,10 @@ const MiB = 2 ** 20;
 
 // kind 'server': a JS server (bench/servers) under test, driven by the loadgen.
 // kind 'client': a JS client (bench/clients) under test, against a native loadgen server.
-// metric: the field of the result JSON reported (higher is better).
+// metric: the field of the result JSON reported (higher is better, unless lowerIsBetter).
 // ops(r): the number of operations in the measured window, for CPU per op.
+// timed: runs --secs after a warm-up; bulk: moves --bytes; neither: one shot of fixed size.
+// detail(r): optional extra text for the per-round progress line.
 const WORKLOADS = {
   pingpong: {
     desc: '1 connection, 64 B request/response, serial',
@@ -47,6 +49,19 @@ const WORKLOADS = {
     kind: 'server', server: 'echo.js', timed: true,
     loadgen: (o) => ['connect', '--loops', '8', '--secs', o.secs],
     metric: 'conns_per_sec', unit: 'conn/s', ops: (r) => r.connections, per: 'conn',
+  },
+  http: {
+    desc: 'node http on top: 50 keep-alive connections x 1 GET in flight',
+    kind: 'server', server: 'http.js', timed: true,
+    loadgen: (o) => ['http', '--conns', '50', '--secs', o.secs],
+    metric: 'reqs_per_sec', unit: 'req/s', ops: (r) => r.requests, per: 'req', latency: true,
+  },
+  'idle-memory': {
+    desc: 'server RSS per idle connection, 10,000 connections (lower is better)',
+    kind: 'server', server: 'echo.js',
+    loadgen: () => ['idle-memory', '--conns', '10000'],
+    metric: 'bytes_per_conn', unit: 'B/conn', lowerIsBetter: true, ops: (r) => r.conns, per: 'conn',
+    detail: (r) => `RSS ${fmtNum(r.rss_before / MiB)} -> ${fmtNum(r.rss_after / MiB)} MiB`,
   },
   'bulk-recv': {
     desc: 'server writes N bytes (64 KiB chunks, drain), loadgen reads',
@@ -332,7 +347,7 @@ async function runRound(name, w, impl, o) {
   const bytes = String(o.bytes);
   const limitMs = w.timed
     ? (0.5 + o.secs + 15) * 1000
-    : (30 + o.bytes / 50e6) * 1000; // at least 50 MB/s
+    : w.bulk ? (30 + o.bytes / 50e6) * 1000 : 60 * 1000; // bulk: at least 50 MB/s
   let peer = null;
   try {
     let res;
@@ -387,6 +402,8 @@ function summarize(rounds, w) {
     min: vals.length ? Math.min(...vals) : null,
     max: vals.length ? Math.max(...vals) : null,
     cpuPerOp: median(ok.map((r) => r.cpuPerOp)),
+    // Errors the loadgen counted in successful rounds (http: non-200 responses).
+    opErrors: ok.reduce((n, r) => n + (Number(r.raw.errors) || 0), 0),
     errors: rounds.filter((r) => !r.ok).map((r) => r.error),
   };
   if (w.latency) {
@@ -404,6 +421,13 @@ function fmtNum(v) {
   if (a >= 100) return v.toFixed(0);
   if (a >= 10) return v.toFixed(1);
   return v.toFixed(2);
+}
+
+// " (e.g. status 404)" / " (e.g. <message>)" for a loadgen result that counted errors.
+function errorStatus(raw) {
+  if (raw.error_status) return ` (e.g. status ${raw.error_status})`;
+  if (raw.last_error) return ` (e.g. ${raw.last_error})`;
+  return '';
 }
 
 function table(rows) {
@@ -452,7 +476,9 @@ async function main() {
         if (res.ok) {
           const cpu = res.cpuPerOp != null ? `, cpu ${fmtNum(res.cpuPerOp)} us/${w.per}` : '';
           const lat = w.latency ? `, p50 ${fmtNum(res.raw.p50_us)} us, p99 ${fmtNum(res.raw.p99_us)} us` : '';
-          log(`${tag} ${fmtNum(res.value)} ${w.unit}${lat}${cpu}`);
+          const detail = w.detail ? `, ${w.detail(res.raw)}` : '';
+          const errs = res.raw.errors ? `, ${res.raw.errors} errors${errorStatus(res.raw)}` : '';
+          log(`${tag} ${fmtNum(res.value)} ${w.unit}${lat}${detail}${cpu}${errs}`);
         } else {
           log(`${tag} FAILED: ${res.error}`);
           // Two failures and no success: stop wasting time on this side.
@@ -466,6 +492,7 @@ async function main() {
     results[name] = {
       unit: w.unit,
       per: w.per,
+      lowerIsBetter: Boolean(w.lowerIsBetter),
       [labels[0]]: unavailable[A] ? { na: unavailable[A] } : summarize(per[0], w),
       [labels[1]]: unavailable[B] ? { na: unavailable[B] } : summarize(per[1], w),
       rounds: { [labels[0]]: per[0], [labels[1]]: per[1] },
@@ -487,7 +514,7 @@ async function main() {
   }
 
   const [la, lb] = labels;
-  const rows = [['workload', 'unit', `${la} median`, `${lb} median`, `${lb}/${la}`, `${la} min-max`, `${lb} min-max`, `${la} CPU/op`, `${lb} CPU/op`]];
+  const rows = [['workload', 'unit', `${la} median`, `${lb} median`, `${lb} vs ${la}`, `${la} min-max`, `${lb} min-max`, `${la} CPU/op`, `${lb} CPU/op`]];
   const lat = [['workload', `${la} p50 us`, `${la} p99 us`, `${lb} p50 us`, `${lb} p99 us`]];
   const failures = [];
   for (const name of names) {
@@ -497,19 +524,28 @@ async function main() {
     const med = (s) => (s.na ? 'n/a' : fmtNum(s.median));
     const spread = (s) => (s.na || s.min == null ? 'n/a' : `${fmtNum(s.min)}-${fmtNum(s.max)}`);
     const cpu = (s) => (s.na || s.cpuPerOp == null ? 'n/a' : `${fmtNum(s.cpuPerOp)}us/${r.per}`);
-    const ratio = !a.na && !b.na && a.median && b.median != null ? (b.median / a.median).toFixed(2) + 'x' : 'n/a';
-    rows.push([name, r.unit, med(a), med(b), ratio, spread(a), spread(b), cpu(a), cpu(b)]);
+    // Above 1 means lb is better: lb/la, or la/lb where lower is better.
+    const [num, den] = r.lowerIsBetter ? [a.median, b.median] : [b.median, a.median];
+    const ratio = !a.na && !b.na && num != null && den ? (num / den).toFixed(2) + 'x' : 'n/a';
+    const unit = r.lowerIsBetter ? `${r.unit} (lower=better)` : r.unit;
+    rows.push([name, unit, med(a), med(b), ratio, spread(a), spread(b), cpu(a), cpu(b)]);
     if (WORKLOADS[name].latency) {
       const l = (s, k) => (s.na || s[k] == null ? 'n/a' : fmtNum(s[k]));
       lat.push([name, l(a, 'p50_us'), l(a, 'p99_us'), l(b, 'p50_us'), l(b, 'p99_us')]);
     }
     for (const [label, s] of [[la, a], [lb, b]]) {
       if (s.errors && s.errors.length) failures.push(`${name} ${label}: ${s.errors.length} failed round(s): ${s.errors[0]}`);
+      if (s.opErrors) {
+        const raw = r.rounds[label].find((x) => x.ok && x.raw.errors).raw;
+        failures.push(`${name} ${label}: ${s.opErrors} error(s) counted by the loadgen${errorStatus(raw)}`);
+      }
     }
   }
   console.log('');
   console.log(`rounds=${o.rounds} secs=${o.secs} bytes=${o.bytes} mode=${mode} cpus=${os.cpus().length} node=${process.version} (${elapsed.toFixed(0)} s)`);
-  console.log('higher is better; ratio = median ratio; CPU/op = median CPU time of the process under test per op');
+  console.log('higher is better unless marked lower=better; ' +
+    `${lb} vs ${la} = ratio of medians, above 1 means ${lb} is better; ` +
+    'CPU/op = median CPU time of the process under test per op');
   console.log(table(rows));
   if (lat.length > 1) {
     console.log('\nlatency (median over rounds):');

@@ -5,8 +5,11 @@
 //!   echo       --port P [--conns 16] [--size 1024] [--inflight 16] [--secs S]
 //!   echo-small --port P [--conns 64] [--size 64]   [--inflight 1]  [--secs S]
 //!   connect    --port P [--loops 8] [--secs S]
+//!   http       --port P [--conns 50] [--secs S]
 //!   bulk-recv  --port P --bytes N
 //!   bulk-send  --port P --bytes N
+//! One-shot measurement (against an echo server):
+//!   idle-memory --port P --pid PID [--conns 10000] [--batch 500] [--settle 1]
 //! Server modes (native peers for JS clients; print {"port":N} once listening):
 //!   server-echo --port P
 //!   server-bulk --port P [--mode source|sink] [--bytes N]
@@ -15,6 +18,7 @@
 //! --cpu-pid PID (also report the CPU time that process used during the
 //! measured window, from /proc/PID/stat, all threads), --threads N (default 1:
 //! current-thread runtime, so the load generator occupies at most one core).
+//! idle-memory reads the RSS of --pid (or of --cpu-pid when --pid is absent).
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -39,13 +43,17 @@ struct Opts {
     cpu_pid: Option<u32>,
     threads: usize,
     bulk_mode: String,
+    pid: Option<u32>,
+    settle: f64,
+    batch: usize,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: loadgen <pingpong|echo|echo-small|connect|bulk-recv|bulk-send|server-echo|server-bulk> \
+        "usage: loadgen <pingpong|echo|echo-small|connect|http|bulk-recv|bulk-send|idle-memory|server-echo|server-bulk> \
          [--port P] [--host H] [--secs S] [--warmup S] [--size B] [--conns N] [--inflight N] \
-         [--loops N] [--bytes N[K|M|G]] [--cpu-pid PID] [--threads N] [--mode source|sink]"
+         [--loops N] [--bytes N[K|M|G]] [--cpu-pid PID] [--threads N] [--mode source|sink] \
+         [--pid PID] [--settle S] [--batch N]"
     );
     std::process::exit(2);
 }
@@ -54,10 +62,7 @@ fn usage() -> ! {
 fn parse_bytes(s: &str) -> Option<u64> {
     let t = s.trim();
     let lower = t.to_ascii_lowercase();
-    let stripped = lower
-        .strip_suffix("ib")
-        .or_else(|| lower.strip_suffix('b'))
-        .unwrap_or(&lower);
+    let stripped = lower.strip_suffix("ib").or_else(|| lower.strip_suffix('b')).unwrap_or(&lower);
     let (num, mult) = match stripped.chars().last()? {
         'k' => (&stripped[..stripped.len() - 1], 1u64 << 10),
         'm' => (&stripped[..stripped.len() - 1], 1u64 << 20),
@@ -69,7 +74,7 @@ fn parse_bytes(s: &str) -> Option<u64> {
         return v.checked_mul(mult);
     }
     let f: f64 = num.parse().ok()?;
-    if !(f >= 0.0) {
+    if f.is_nan() || f < 0.0 {
         return None;
     }
     Some((f * mult as f64) as u64)
@@ -82,6 +87,12 @@ fn parse_args() -> Opts {
         _ => usage(),
     };
     let small = mode == "echo-small";
+    let conns = match mode.as_str() {
+        "echo-small" => 64,
+        "http" => 50,
+        "idle-memory" => 10_000,
+        _ => 16,
+    };
     let mut o = Opts {
         mode,
         host: "127.0.0.1".into(),
@@ -89,13 +100,16 @@ fn parse_args() -> Opts {
         secs: 3.0,
         warmup: 0.5,
         size: if small { 64 } else { 1024 },
-        conns: if small { 64 } else { 16 },
+        conns,
         inflight: if small { 1 } else { 16 },
         loops: 8,
         bytes: 1 << 30,
         cpu_pid: None,
         threads: 1,
         bulk_mode: "source".into(),
+        pid: None,
+        settle: 1.0,
+        batch: 500,
     };
     if o.mode == "pingpong" {
         o.size = 64;
@@ -125,6 +139,9 @@ fn parse_args() -> Opts {
             "--cpu-pid" => o.cpu_pid = Some(val.parse().unwrap_or_else(|_| bad(key))),
             "--threads" => o.threads = val.parse().unwrap_or_else(|_| bad(key)),
             "--mode" => o.bulk_mode = val.clone(),
+            "--pid" => o.pid = Some(val.parse().unwrap_or_else(|_| bad(key))),
+            "--settle" => o.settle = val.parse().unwrap_or_else(|_| bad(key)),
+            "--batch" => o.batch = val.parse().unwrap_or_else(|_| bad(key)),
             _ => {
                 eprintln!("unknown option {key}");
                 usage()
@@ -132,8 +149,8 @@ fn parse_args() -> Opts {
         }
         i += 2;
     }
-    if o.size == 0 || o.conns == 0 || o.inflight == 0 || o.loops == 0 || o.threads == 0 {
-        eprintln!("size, conns, inflight, loops and threads must be > 0");
+    if o.size == 0 || o.conns == 0 || o.inflight == 0 || o.loops == 0 || o.threads == 0 || o.batch == 0 {
+        eprintln!("size, conns, inflight, loops, threads and batch must be > 0");
         usage()
     }
     let client = !o.mode.starts_with("server-");
@@ -230,6 +247,21 @@ impl CpuProbe {
     }
 }
 
+/// VmRSS of a process in bytes, from /proc/PID/status.
+fn proc_rss_bytes(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line["VmRSS:".len()..].trim().strip_suffix("kB")?.trim().parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// This process's soft limit on open files (None: unlimited or unreadable).
+fn open_files_limit() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = s.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
+}
+
 // ---------------------------------------------------------------------------
 // helpers
 
@@ -290,7 +322,11 @@ async fn pingpong(o: Opts) {
             s.write_all(&msg).await?;
             // Read exactly `size` bytes: never more, so responses are not mixed up.
             s.read_exact(&mut buf).await.map_err(|e| {
-                if e.kind() == io::ErrorKind::UnexpectedEof { eof("mid-reply") } else { e }
+                if e.kind() == io::ErrorKind::UnexpectedEof {
+                    eof("mid-reply")
+                } else {
+                    e
+                }
             })?;
             Ok(())
         }
@@ -376,7 +412,13 @@ async fn echo(o: Opts) {
     timed_window(&o, &count, &stop, &err, "messages", "msgs_per_sec").await;
 }
 
-async fn connect_loop(o: Arc<Opts>, count: Arc<AtomicU64>, errors: Arc<AtomicU64>, stop: Arc<AtomicBool>, err: ErrSlot) {
+async fn connect_loop(
+    o: Arc<Opts>,
+    count: Arc<AtomicU64>,
+    errors: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    err: ErrSlot,
+) {
     let mut b = [0u8; 1];
     while !stop.load(Ordering::Relaxed) {
         let r: io::Result<()> = async {
@@ -470,6 +512,203 @@ async fn timed_window(o: &Opts, count: &AtomicU64, stop: &AtomicBool, err: &ErrS
     );
 }
 
+// ---------------------------------------------------------------------------
+// http: keep-alive HTTP/1.1 GETs, one request in flight per connection (like wrk)
+
+const HTTP_REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+/// A response head larger than this is an error.
+const HTTP_MAX_HEAD: usize = 64 * 1024;
+
+struct HttpHead {
+    status: u16,
+    body_len: usize,
+    close: bool,
+}
+
+fn bad_http(msg: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg.into())
+}
+
+/// Parses a response head: status line and headers, without the final CRLF CRLF.
+/// The body length must be given by Content-Length (chunked is not supported).
+fn parse_http_head(head: &[u8]) -> io::Result<HttpHead> {
+    let text = std::str::from_utf8(head).map_err(|_| bad_http("response head is not UTF-8"))?;
+    let mut lines = text.split("\r\n");
+    let status_line = lines.next().unwrap_or("");
+    let mut parts = status_line.splitn(3, ' ');
+    let version = parts.next().unwrap_or("");
+    let status: u16 = match (version, parts.next().and_then(|c| c.parse().ok())) {
+        ("HTTP/1.1" | "HTTP/1.0", Some(c)) if (200..600).contains(&c) => c,
+        _ => return Err(bad_http(format!("bad or unexpected status line {status_line:?}"))),
+    };
+    let mut content_length: Option<usize> = None;
+    let mut chunked = false;
+    let mut close = version == "HTTP/1.0";
+    for line in lines {
+        let (name, value) = line.split_once(':').ok_or_else(|| bad_http(format!("bad header line {line:?}")))?;
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("content-length") {
+            let n = value.parse().map_err(|_| bad_http(format!("bad Content-Length {value:?}")))?;
+            if content_length.is_some_and(|m| m != n) {
+                return Err(bad_http("conflicting Content-Length headers"));
+            }
+            content_length = Some(n);
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            chunked = true;
+        } else if name.eq_ignore_ascii_case("connection") {
+            for t in value.split(',').map(str::trim) {
+                if t.eq_ignore_ascii_case("close") {
+                    close = true;
+                } else if t.eq_ignore_ascii_case("keep-alive") {
+                    close = false;
+                }
+            }
+        }
+    }
+    let body_len = if status == 204 || status == 304 {
+        0
+    } else if chunked {
+        return Err(bad_http(format!(
+            "status {status} response with Transfer-Encoding is not supported (the server must set Content-Length)"
+        )));
+    } else {
+        content_length.ok_or_else(|| bad_http(format!("status {status} response without Content-Length")))?
+    };
+    Ok(HttpHead { status, body_len, close })
+}
+
+/// Reads exactly one response into `buf` (cleared first) and returns its head.
+/// Bytes beyond the response are an error: only one request is in flight.
+async fn read_http_response(s: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<HttpHead> {
+    buf.clear();
+    let mut scanned = 0;
+    let mut parsed: Option<(HttpHead, usize)> = None;
+    loop {
+        if parsed.is_none() {
+            match buf[scanned..].windows(4).position(|w| w == b"\r\n\r\n") {
+                Some(i) => {
+                    let end = scanned + i;
+                    let head = parse_http_head(&buf[..end])?;
+                    let total = end + 4 + head.body_len;
+                    parsed = Some((head, total));
+                }
+                None if buf.len() > HTTP_MAX_HEAD => return Err(bad_http("response head larger than 64 KiB")),
+                None => scanned = buf.len().saturating_sub(3),
+            }
+        }
+        if let Some((_, total)) = parsed {
+            if buf.len() > total {
+                return Err(bad_http(format!("{} unexpected bytes after a response", buf.len() - total)));
+            }
+            if buf.len() == total {
+                return Ok(parsed.take().map(|(h, _)| h).unwrap());
+            }
+        }
+        buf.reserve(16 * 1024);
+        if s.read_buf(buf).await? == 0 {
+            return Err(eof(if buf.is_empty() { "instead of responding" } else { "mid-response" }));
+        }
+    }
+}
+
+#[derive(Default)]
+struct HttpStats {
+    requests: AtomicU64,
+    errors: AtomicU64,
+    /// The status of the first non-200 response (0: none yet).
+    error_status: AtomicU64,
+    reconnects: AtomicU64,
+    measuring: AtomicBool,
+    stop: AtomicBool,
+    lat_ns: Mutex<Vec<u64>>,
+}
+
+async fn http_conn(o: Arc<Opts>, st: Arc<HttpStats>) -> io::Result<()> {
+    let mut buf = Vec::with_capacity(16 * 1024);
+    // A response with Connection: close ends the connection: open a new one.
+    loop {
+        let mut s = connect(&o).await?;
+        loop {
+            if st.stop.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            let t = Instant::now();
+            s.write_all(HTTP_REQUEST).await?;
+            let head = read_http_response(&mut s, &mut buf).await?;
+            let ns = t.elapsed().as_nanos() as u64;
+            st.requests.fetch_add(1, Ordering::Relaxed);
+            if head.status != 200 {
+                st.errors.fetch_add(1, Ordering::Relaxed);
+                let _ = st.error_status.compare_exchange(0, head.status as u64, Ordering::Relaxed, Ordering::Relaxed);
+            }
+            if st.measuring.load(Ordering::Relaxed) {
+                st.lat_ns.lock().unwrap().push(ns);
+            }
+            if head.close {
+                st.reconnects.fetch_add(1, Ordering::Relaxed);
+                break;
+            }
+        }
+    }
+}
+
+async fn http_mode(o: Opts) {
+    let o = Arc::new(o);
+    let st = Arc::new(HttpStats::default());
+    let err: ErrSlot = Arc::new(Mutex::new(None));
+    for _ in 0..o.conns {
+        let (o2, st2, e2) = (o.clone(), st.clone(), err.clone());
+        tokio::spawn(async move {
+            if let Err(e) = http_conn(o2, st2.clone()).await {
+                if !st2.stop.load(Ordering::Relaxed) {
+                    record_err(&e2, e);
+                }
+            }
+        });
+    }
+    let check = |err: &ErrSlot| {
+        if let Some(e) = err.lock().unwrap().clone() {
+            die(&o.mode, e);
+        }
+    };
+    let counts = |st: &HttpStats| {
+        (st.requests.load(Ordering::Relaxed), st.errors.load(Ordering::Relaxed), st.reconnects.load(Ordering::Relaxed))
+    };
+    tokio::time::sleep(Duration::from_secs_f64(o.warmup)).await;
+    check(&err);
+    let (r0, e0, c0) = counts(&st);
+    st.measuring.store(true, Ordering::Relaxed);
+    let cpu = CpuProbe::start(o.cpu_pid);
+    let t0 = Instant::now();
+    tokio::time::sleep(Duration::from_secs_f64(o.secs)).await;
+    st.measuring.store(false, Ordering::Relaxed);
+    let (r1, e1, c1) = counts(&st);
+    let elapsed = t0.elapsed().as_secs_f64();
+    let cpu_json = cpu.finish_json();
+    st.stop.store(true, Ordering::Relaxed);
+    check(&err);
+    let n = r1 - r0;
+    if n == 0 {
+        die(&o.mode, "no response completed in the measured window");
+    }
+    let mut lat_ns = std::mem::take(&mut *st.lat_ns.lock().unwrap());
+    lat_ns.sort_unstable();
+    let status = match st.error_status.load(Ordering::Relaxed) {
+        0 => String::new(),
+        s => format!(",\"error_status\":{s}"),
+    };
+    println!(
+        "{{\"mode\":\"http\",\"ok\":true,\"requests\":{n},\"errors\":{},\"secs\":{},\"reqs_per_sec\":{},\"p50_us\":{},\"p99_us\":{},\"conns\":{},\"reconnects\":{}{status}{cpu_json}}}",
+        e1 - e0,
+        fmt_f(elapsed),
+        fmt_f(n as f64 / elapsed),
+        fmt_f(percentile(&lat_ns, 50.0) / 1000.0),
+        fmt_f(percentile(&lat_ns, 99.0) / 1000.0),
+        o.conns,
+        c1 - c0
+    );
+}
+
 const CHUNK: usize = 256 * 1024;
 
 async fn bulk_recv(o: Opts) {
@@ -546,12 +785,81 @@ async fn bulk_send(o: Opts) {
 }
 
 // ---------------------------------------------------------------------------
+// idle-memory: RSS of the server per idle open connection
+
+/// Connects and has the server echo one byte, so the connection is accepted
+/// and set up on the server side by the time this returns.
+async fn idle_conn(o: Arc<Opts>) -> io::Result<TcpStream> {
+    let mut s = connect(&o).await?;
+    s.write_all(b"i").await?;
+    let mut b = [0u8; 1];
+    if s.read(&mut b).await? != 1 {
+        return Err(eof("before echoing the byte"));
+    }
+    Ok(s)
+}
+
+async fn idle_memory(o: Opts) {
+    let pid = o.pid.or(o.cpu_pid).unwrap_or_else(|| die(&o.mode, "--pid (or --cpu-pid) is required"));
+    if let Some(limit) = open_files_limit() {
+        if limit < o.conns as u64 + 64 {
+            die(
+                &o.mode,
+                format!("open files limit is {limit}, {} connections need {}: raise ulimit -n", o.conns, o.conns + 64),
+            );
+        }
+    }
+    let o = Arc::new(o);
+    let rss = |when: &str| {
+        proc_rss_bytes(pid)
+            .unwrap_or_else(|| die(&o.mode, format!("cannot read VmRSS of {pid} {when} (has the server exited?)")))
+    };
+    // One connection first, kept open and not counted: the one-off costs of a
+    // first connection (lazy initialisation, code paths compiled) are not per connection.
+    let first = idle_conn(o.clone()).await.unwrap_or_else(|e| die(&o.mode, format!("first connection: {e}")));
+    tokio::time::sleep(Duration::from_secs_f64(o.settle)).await;
+    let before = rss("before connecting");
+    let cpu = CpuProbe::start(Some(pid));
+    let t0 = Instant::now();
+    let mut conns = Vec::with_capacity(o.conns);
+    // In batches, so the listen backlog (511 by default) never overflows.
+    while conns.len() < o.conns {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..(o.conns - conns.len()).min(o.batch) {
+            set.spawn(idle_conn(o.clone()));
+        }
+        loop {
+            match tokio::time::timeout(Duration::from_secs(30), set.join_next()).await {
+                Ok(None) => break,
+                Ok(Some(Ok(Ok(s)))) => conns.push(s),
+                Ok(Some(Ok(Err(e)))) => die(&o.mode, format!("connection {} of {}: {e}", conns.len() + 1, o.conns)),
+                Ok(Some(Err(e))) => die(&o.mode, format!("connection task: {e}")),
+                Err(_) => die(
+                    &o.mode,
+                    format!("stalled: {} of {} connections set up, none in the last 30 s", conns.len(), o.conns),
+                ),
+            }
+        }
+    }
+    let open_secs = t0.elapsed().as_secs_f64();
+    let cpu_json = cpu.finish_json();
+    tokio::time::sleep(Duration::from_secs_f64(o.settle)).await;
+    let after = rss("after connecting");
+    let n = conns.len();
+    println!(
+        "{{\"mode\":\"idle-memory\",\"ok\":true,\"conns\":{n},\"rss_before\":{before},\"rss_after\":{after},\"bytes_per_conn\":{},\"open_secs\":{}{cpu_json}}}",
+        fmt_f((after as f64 - before as f64) / n as f64),
+        fmt_f(open_secs)
+    );
+    drop(conns);
+    drop(first);
+}
+
+// ---------------------------------------------------------------------------
 // native servers
 
 async fn listen(o: &Opts) -> TcpListener {
-    let l = TcpListener::bind((o.host.as_str(), o.port))
-        .await
-        .unwrap_or_else(|e| die(&o.mode, format!("listen: {e}")));
+    let l = TcpListener::bind((o.host.as_str(), o.port)).await.unwrap_or_else(|e| die(&o.mode, format!("listen: {e}")));
     let port = l.local_addr().map(|a| a.port()).unwrap_or(0);
     println!("{{\"port\":{port}}}");
     l
@@ -660,6 +968,8 @@ fn main() {
             "pingpong" => pingpong(o).await,
             "echo" | "echo-small" => echo(o).await,
             "connect" => connect_mode(o).await,
+            "http" => http_mode(o).await,
+            "idle-memory" => idle_memory(o).await,
             "bulk-recv" => bulk_recv(o).await,
             "bulk-send" => bulk_send(o).await,
             "server-echo" => server_echo(o).await,
