@@ -58,6 +58,59 @@ pub trait Teardown: Send + Sync {
   fn teardown(&self);
 }
 
+/// Events the I/O thread collects before it hands them over even though it has more
+/// work: a bound on how long JavaScript waits while many sockets are busy.
+const FLUSH_AT: usize = 256;
+
+/// The I/O thread's events not yet handed to their environments' queues. Handing them
+/// over once per pass over the ready sockets, rather than one by one, wakes the JS
+/// thread once for all of them instead of as soon as the first is queued.
+struct IoBatch {
+  envs: Vec<(Arc<EnvContext>, Vec<Event>)>,
+  len: usize,
+}
+
+impl IoBatch {
+  fn add(&mut self, env: &Arc<EnvContext>, event: Event) {
+    self.len += 1;
+    if let Some((_, events)) = self.envs.iter_mut().find(|(e, _)| Arc::ptr_eq(e, env)) {
+      events.push(event);
+    } else {
+      self.envs.push((env.clone(), vec![event]));
+    }
+  }
+}
+
+thread_local! {
+  /// Some on the I/O thread only (see `enable_io_batch`).
+  static IO_BATCH: std::cell::RefCell<Option<IoBatch>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Makes the calling thread (the I/O thread) batch its events.
+pub fn enable_io_batch() {
+  IO_BATCH.with_borrow_mut(|batch| {
+    *batch = Some(IoBatch {
+      envs: Vec::new(),
+      len: 0,
+    })
+  });
+}
+
+/// Hands the I/O thread's batch to the environments' queues; the runtime calls it before
+/// the thread sleeps.
+pub fn flush_io_batch() {
+  let envs = IO_BATCH.with_borrow_mut(|batch| match batch {
+    Some(batch) if batch.len > 0 => {
+      batch.len = 0;
+      std::mem::take(&mut batch.envs)
+    }
+    _ => Vec::new(),
+  });
+  for (env, mut events) in envs {
+    env.append(&mut events);
+  }
+}
+
 /// Below this size a read is copied into a fresh JS Buffer; above it the Vec is
 /// handed over as external memory, which saves the copy but costs a finalizer.
 const COPY_BELOW: usize = 16 * 1024;
@@ -105,14 +158,37 @@ impl EnvContext {
     lock(&self.handles).remove(&id);
   }
 
-  /// Queues an event; wakes the JS thread only if the queue was empty.
-  pub fn push(&self, kind: u32, id: u32, payload: Payload) {
+  /// Queues an event for JavaScript. On the I/O thread it joins that thread's batch,
+  /// handed over when the thread runs out of work (see `flush_io_batch`); elsewhere it
+  /// goes straight to the queue.
+  pub fn push(self: &Arc<Self>, kind: u32, id: u32, payload: Payload) {
+    let event = Event { kind, id, payload };
+    let event = IO_BATCH.with_borrow_mut(|batch| match batch {
+      Some(batch) => {
+        batch.add(self, event);
+        None
+      }
+      None => Some(event),
+    });
+    match event {
+      Some(event) => self.append(&mut vec![event]),
+      None => {
+        if IO_BATCH.with_borrow(|batch| batch.as_ref().is_some_and(|b| b.len >= FLUSH_AT)) {
+          flush_io_batch();
+        }
+      }
+    }
+  }
+
+  /// Moves `events` to the queue; wakes the JS thread only if the queue was empty.
+  fn append(&self, events: &mut Vec<Event>) {
     let mut queue = lock(&self.queue);
     if queue.closed {
+      events.clear();
       return;
     }
     let was_empty = queue.events.is_empty();
-    queue.events.push(Event { kind, id, payload });
+    queue.events.append(events);
     if was_empty {
       // SAFETY: `closed` is false under the lock, so the function has not been released.
       // The call is non-blocking on an unbounded queue and carries no data.
@@ -337,10 +413,21 @@ unsafe fn buffer(env: sys::napi_env, data: Vec<u8>) -> Result<sys::napi_value> {
     drop(unsafe { Box::from_raw(hint) });
     check_status!(status)?;
   }
+  // V8 does not count external memory on its own: without this, buffers that are
+  // garbage already pile up between collections and RSS grows with the transfer rate.
+  let mut total = 0;
+  // SAFETY: a plain Node-API call on the JS thread.
+  unsafe { sys::napi_adjust_external_memory(env, len as i64, &mut total) };
   Ok(out)
 }
 
-unsafe extern "C" fn free_vec(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+unsafe extern "C" fn free_vec(env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
   // SAFETY: `hint` is the box leaked in `buffer`, freed exactly once here.
-  drop(unsafe { Box::from_raw(hint as *mut Vec<u8>) });
+  let data = unsafe { Box::from_raw(hint as *mut Vec<u8>) };
+  if !env.is_null() {
+    let mut total = 0;
+    // SAFETY: finalizers run on the JS thread of a live environment.
+    unsafe { sys::napi_adjust_external_memory(env, -(data.len() as i64), &mut total) };
+  }
+  drop(data);
 }
