@@ -106,7 +106,8 @@ const USAGE = `usage: node bench/run.js [options]
   --rounds N        rounds per implementation (default 5)
   --secs S          measured seconds for timed workloads (default 3, plus 0.5 s warm-up)
   --bytes N         bytes for bulk workloads, suffixes K/M/G (default 1G)
-  --impls A,B       the two implementations compared, B/A (default net,rsnet; net,net to test the suite)
+  --impls A,B       the two implementations compared, B/A (default net,rsnet; net,net to test the suite;
+                    a path names another rsnet checkout, to compare two builds: rsnet,/tmp/rsnet-b)
   --busy            keep one core awake with a nice 19 busy loop during the run
   --json            print machine-readable results on stdout (progress stays on stderr)
   --list            list the workloads and exit`;
@@ -132,8 +133,9 @@ function parseOptions(argv) {
       }
       case '--impls': {
         o.impls = val().split(',').map((s) => s.trim());
-        if (o.impls.length !== 2 || !o.impls.every((x) => x === 'net' || x === 'rsnet')) {
-          die('--impls takes two of net|rsnet, e.g. net,rsnet or net,net');
+        const known = (x) => x === 'net' || x === 'rsnet' || path.isAbsolute(x);
+        if (o.impls.length !== 2 || !o.impls.every(known)) {
+          die('--impls takes two of net|rsnet|/absolute/path/to/rsnet, e.g. net,rsnet or net,net');
         }
         break;
       }
@@ -318,7 +320,7 @@ function ensureLoadgen() {
 // Can this implementation be loaded at all? Returns null if yes, else the reason.
 function checkImpl(name) {
   if (name === 'net') return null;
-  const code = `const m = require(${JSON.stringify(ROOT)});
+  const code = `const m = require(${JSON.stringify(path.isAbsolute(name) ? name : ROOT)});
     for (const f of ['createServer', 'connect']) if (typeof m[f] !== 'function') { console.error('module has no ' + f + '()'); process.exit(3); }`;
   const r = spawnSync(NODE, ['-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 30000 });
   if (r.error) return r.error.message;

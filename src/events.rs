@@ -58,59 +58,6 @@ pub trait Teardown: Send + Sync {
   fn teardown(&self);
 }
 
-/// Events the I/O thread collects before it hands them over even though it has more
-/// work: a bound on how long JavaScript waits while many sockets are busy.
-const FLUSH_AT: usize = 256;
-
-/// The I/O thread's events not yet handed to their environments' queues. Handing them
-/// over once per pass over the ready sockets, rather than one by one, wakes the JS
-/// thread once for all of them instead of as soon as the first is queued.
-struct IoBatch {
-  envs: Vec<(Arc<EnvContext>, Vec<Event>)>,
-  len: usize,
-}
-
-impl IoBatch {
-  fn add(&mut self, env: &Arc<EnvContext>, event: Event) {
-    self.len += 1;
-    if let Some((_, events)) = self.envs.iter_mut().find(|(e, _)| Arc::ptr_eq(e, env)) {
-      events.push(event);
-    } else {
-      self.envs.push((env.clone(), vec![event]));
-    }
-  }
-}
-
-thread_local! {
-  /// Some on the I/O thread only (see `enable_io_batch`).
-  static IO_BATCH: std::cell::RefCell<Option<IoBatch>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Makes the calling thread (the I/O thread) batch its events.
-pub fn enable_io_batch() {
-  IO_BATCH.with_borrow_mut(|batch| {
-    *batch = Some(IoBatch {
-      envs: Vec::new(),
-      len: 0,
-    })
-  });
-}
-
-/// Hands the I/O thread's batch to the environments' queues; the runtime calls it before
-/// the thread sleeps.
-pub fn flush_io_batch() {
-  let envs = IO_BATCH.with_borrow_mut(|batch| match batch {
-    Some(batch) if batch.len > 0 => {
-      batch.len = 0;
-      std::mem::take(&mut batch.envs)
-    }
-    _ => Vec::new(),
-  });
-  for (env, mut events) in envs {
-    env.append(&mut events);
-  }
-}
-
 /// Below this size a read is copied into a fresh JS Buffer; above it the Vec is
 /// handed over as external memory, which saves the copy but costs a finalizer.
 const COPY_BELOW: usize = 16 * 1024;
@@ -158,37 +105,26 @@ impl EnvContext {
     lock(&self.handles).remove(&id);
   }
 
-  /// Queues an event for JavaScript. On the I/O thread it joins that thread's batch,
-  /// handed over when the thread runs out of work (see `flush_io_batch`); elsewhere it
-  /// goes straight to the queue.
-  pub fn push(self: &Arc<Self>, kind: u32, id: u32, payload: Payload) {
-    let event = Event { kind, id, payload };
-    let event = IO_BATCH.with_borrow_mut(|batch| match batch {
-      Some(batch) => {
-        batch.add(self, event);
-        None
-      }
-      None => Some(event),
-    });
-    match event {
-      Some(event) => self.append(&mut vec![event]),
-      None => {
-        if IO_BATCH.with_borrow(|batch| batch.as_ref().is_some_and(|b| b.len >= FLUSH_AT)) {
-          flush_io_batch();
-        }
-      }
-    }
+  /// Queues an event; wakes the JS thread only if the queue was empty.
+  pub fn push(&self, kind: u32, id: u32, payload: Payload) {
+    self.push_all(vec![Event { kind, id, payload }]);
   }
 
-  /// Moves `events` to the queue; wakes the JS thread only if the queue was empty.
-  fn append(&self, events: &mut Vec<Event>) {
+  /// Queues events in order, waking the JS thread at most once for all of them.
+  pub fn push_all(&self, mut events: Vec<Event>) {
+    if events.is_empty() {
+      return;
+    }
     let mut queue = lock(&self.queue);
     if queue.closed {
-      events.clear();
       return;
     }
     let was_empty = queue.events.is_empty();
-    queue.events.append(events);
+    if was_empty {
+      std::mem::swap(&mut queue.events, &mut events);
+    } else {
+      queue.events.append(&mut events);
+    }
     if was_empty {
       // SAFETY: `closed` is false under the lock, so the function has not been released.
       // The call is non-blocking on an unbounded queue and carries no data.

@@ -8,8 +8,6 @@ use std::sync::OnceLock;
 use tokio::io::unix::AsyncFd;
 use tokio::runtime::{Builder, Handle};
 
-use crate::events;
-
 static HANDLE: OnceLock<Result<Handle, String>> = OnceLock::new();
 
 /// The runtime's handle, starting the I/O thread on first use.
@@ -24,16 +22,12 @@ fn start() -> Result<Handle, String> {
   let runtime = Builder::new_current_thread()
     .enable_io()
     .enable_time()
-    .on_thread_park(events::flush_io_batch)
     .build()
     .map_err(|err| format!("rsnet: cannot build the tokio runtime: {err}"))?;
   let handle = runtime.handle().clone();
   std::thread::Builder::new()
     .name("rsnet-io".into())
-    .spawn(move || {
-      events::enable_io_batch();
-      runtime.block_on(std::future::pending::<()>())
-    })
+    .spawn(move || runtime.block_on(std::future::pending::<()>()))
     .map_err(|err| format!("rsnet: cannot start the I/O thread: {err}"))?;
   Ok(handle)
 }

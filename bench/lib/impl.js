@@ -2,6 +2,7 @@
 // Picks the net implementation under test from BENCH_IMPL:
 //   net   -> require('net')
 //   rsnet -> require('../..') (the rsnet package root)
+//   /abs/path -> require('/abs/path'): another rsnet checkout, to compare two builds
 const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -9,7 +10,8 @@ const ROOT = path.resolve(__dirname, '..', '..');
 function loadImpl(name = process.env.BENCH_IMPL || 'net') {
   if (name === 'net') return require('net');
   if (name === 'rsnet') return require(ROOT);
-  throw new Error(`unknown BENCH_IMPL ${JSON.stringify(name)} (expected net or rsnet)`);
+  if (path.isAbsolute(name)) return require(name);
+  throw new Error(`unknown BENCH_IMPL ${JSON.stringify(name)} (expected net, rsnet or an absolute path)`);
 }
 
 // Load or exit(3) with a one-line reason on stderr, so the runner can tell
