@@ -42,8 +42,12 @@ pub mod kind {
 pub enum Payload {
   None,
   Int(i32),
-  /// A chunk read from `from`; delivering it lets that socket read further.
+  /// A chunk read from `from`, in its own buffer; delivering it lets that socket read
+  /// further.
   Data(Vec<u8>, Arc<SocketShared>),
+  /// A short chunk read from `from`, kept in the batch's (then the queue's) byte arena at
+  /// `start`, `len` bytes long.
+  Bytes(usize, usize, Arc<SocketShared>),
   Socket(Arc<SocketShared>),
 }
 
@@ -60,10 +64,36 @@ pub trait Teardown: Send + Sync {
 
 /// Below this size a read is copied into a fresh JS Buffer; above it the Vec is
 /// handed over as external memory, which saves the copy but costs a finalizer.
-const COPY_BELOW: usize = 16 * 1024;
+pub const COPY_BELOW: usize = 16 * 1024;
+
+/// Events built by the I/O thread before it takes the queue's lock, reused from one read
+/// pass to the next. Short chunks are copied into `bytes` rather than into buffers of their
+/// own: an allocation made on the I/O thread and freed on the JS thread takes glibc's
+/// arena lock from both threads, and in a ping-pong that contention cost a futex sleep
+/// and wake-up per round trip.
+#[derive(Default)]
+pub struct Batch {
+  events: Vec<Event>,
+  bytes: Vec<u8>,
+}
+
+impl Batch {
+  pub fn push(&mut self, kind: u32, id: u32, payload: Payload) {
+    self.events.push(Event { kind, id, payload });
+  }
+
+  /// Queues a short chunk as a copy in the arena.
+  pub fn push_bytes(&mut self, id: u32, data: &[u8], from: Arc<SocketShared>) {
+    let start = self.bytes.len();
+    self.bytes.extend_from_slice(data);
+    self.push(kind::DATA, id, Payload::Bytes(start, data.len(), from));
+  }
+}
 
 struct Queue {
   events: Vec<Event>,
+  /// The bytes of the queued `Payload::Bytes` events.
+  bytes: Vec<u8>,
   /// Set when the environment is torn down: the threadsafe function is gone.
   closed: bool,
 }
@@ -73,6 +103,9 @@ pub struct EnvContext {
   queue: Mutex<Queue>,
   tsfn: sys::napi_threadsafe_function,
   next_id: AtomicU32,
+  /// The JS thread's emptied vectors, swapped with the queue's at each delivery so that
+  /// neither thread allocates per batch; touched on the JS thread only.
+  spare: Mutex<(Vec<Event>, Vec<u8>)>,
   /// Open handles, so teardown can close them all.
   handles: Mutex<HashMap<u32, Weak<dyn Teardown>>>,
   /// How many open, referenced handles keep the event loop alive; touched on the JS thread only.
@@ -107,34 +140,55 @@ impl EnvContext {
 
   /// Queues an event; wakes the JS thread only if the queue was empty.
   pub fn push(&self, kind: u32, id: u32, payload: Payload) {
-    self.push_all(vec![Event { kind, id, payload }]);
-  }
-
-  /// Queues events in order, waking the JS thread at most once for all of them.
-  pub fn push_all(&self, mut events: Vec<Event>) {
-    if events.is_empty() {
-      return;
-    }
     let mut queue = lock(&self.queue);
     if queue.closed {
       return;
     }
     let was_empty = queue.events.is_empty();
+    queue.events.push(Event { kind, id, payload });
     if was_empty {
-      std::mem::swap(&mut queue.events, &mut events);
-    } else {
-      queue.events.append(&mut events);
+      self.wake_js();
     }
-    if was_empty {
-      // SAFETY: `closed` is false under the lock, so the function has not been released.
-      // The call is non-blocking on an unbounded queue and carries no data.
-      unsafe {
-        sys::napi_call_threadsafe_function(
-          self.tsfn,
-          ptr::null_mut(),
-          sys::ThreadsafeFunctionCallMode::nonblocking,
-        );
+  }
+
+  /// Queues a batch's events in order (leaving it empty for reuse), waking the JS thread
+  /// at most once for all of them.
+  pub fn push_batch(&self, batch: &mut Batch) {
+    if batch.events.is_empty() {
+      return;
+    }
+    let mut queue = lock(&self.queue);
+    if queue.closed {
+      batch.events.clear();
+      batch.bytes.clear();
+      return;
+    }
+    let queue = &mut *queue;
+    let was_empty = queue.events.is_empty();
+    let base = queue.bytes.len();
+    queue.bytes.extend_from_slice(&batch.bytes);
+    batch.bytes.clear();
+    queue.events.extend(batch.events.drain(..).map(|mut event| {
+      if let Payload::Bytes(start, _, _) = &mut event.payload {
+        *start += base;
       }
+      event
+    }));
+    if was_empty {
+      self.wake_js();
+    }
+  }
+
+  /// Called with the queue locked, which orders it against `teardown`'s release.
+  fn wake_js(&self) {
+    // SAFETY: `closed` is false under the lock, so the function has not been released.
+    // The call is non-blocking on an unbounded queue and carries no data.
+    unsafe {
+      sys::napi_call_threadsafe_function(
+        self.tsfn,
+        ptr::null_mut(),
+        sys::ThreadsafeFunctionCallMode::nonblocking,
+      );
     }
   }
 
@@ -168,6 +222,7 @@ impl EnvContext {
       let mut queue = lock(&self.queue);
       queue.closed = true;
       queue.events.clear();
+      queue.bytes.clear();
       // SAFETY: called once, on the JS thread, while the environment is still alive; after
       // this no `push` calls the function because `closed` is set under the same lock.
       unsafe {
@@ -180,8 +235,22 @@ impl EnvContext {
     }
   }
 
-  fn take_events(&self) -> Vec<Event> {
-    std::mem::take(&mut lock(&self.queue).events)
+  /// Swaps the queue's contents with the JS thread's spare vectors; `give_back` returns
+  /// them emptied.
+  fn take_events(&self) -> (Vec<Event>, Vec<u8>) {
+    let (mut events, mut bytes) = std::mem::take(&mut *lock(&self.spare));
+    {
+      let mut queue = lock(&self.queue);
+      std::mem::swap(&mut queue.events, &mut events);
+      std::mem::swap(&mut queue.bytes, &mut bytes);
+    }
+    (events, bytes)
+  }
+
+  fn give_back(&self, mut events: Vec<Event>, mut bytes: Vec<u8>) {
+    events.clear();
+    bytes.clear();
+    *lock(&self.spare) = (events, bytes);
   }
 }
 
@@ -193,8 +262,10 @@ pub fn init(env: &Env, dispatch: Function<Unknown, Unknown>) -> Result<()> {
   let context = Arc::new(EnvContext {
     queue: Mutex::new(Queue {
       events: Vec::new(),
+      bytes: Vec::new(),
       closed: false,
     }),
+    spare: Mutex::new((Vec::new(), Vec::new())),
     tsfn: ptr::null_mut(),
     next_id: AtomicU32::new(1),
     handles: Mutex::new(HashMap::new()),
@@ -262,21 +333,22 @@ unsafe extern "C" fn deliver(
   // SAFETY: `context` is the pointer given at creation; the instance data keeps it alive
   // for as long as the environment (and so this function) exists.
   let context = unsafe { &*(context as *const EnvContext) };
-  let events = context.take_events();
-  if events.is_empty() {
-    return;
+  let (mut events, bytes) = context.take_events();
+  if !events.is_empty() {
+    // SAFETY: env is the live environment of the JS thread we run on.
+    if let Err(err) = unsafe { call_dispatch(env, dispatch, &mut events, &bytes) } {
+      let env = Env::from_raw(env);
+      let _ = env.throw_error(&format!("rsnet: event delivery failed: {err}"), None);
+    }
   }
-  // SAFETY: env is the live environment of the JS thread we run on.
-  if let Err(err) = unsafe { call_dispatch(env, dispatch, events) } {
-    let env = Env::from_raw(env);
-    let _ = env.throw_error(&format!("rsnet: event delivery failed: {err}"), None);
-  }
+  context.give_back(events, bytes);
 }
 
 unsafe fn call_dispatch(
   env: sys::napi_env,
   dispatch: sys::napi_value,
-  events: Vec<Event>,
+  events: &mut Vec<Event>,
+  bytes: &[u8],
 ) -> Result<()> {
   let mut array = ptr::null_mut();
   let mut undefined = ptr::null_mut();
@@ -288,13 +360,17 @@ unsafe fn call_dispatch(
     ))?;
     check_status!(sys::napi_get_undefined(env, &mut undefined))?;
     let mut index = 0u32;
-    for event in events {
+    for event in events.drain(..) {
       let payload = match event.payload {
         Payload::None => undefined,
         Payload::Int(value) => int(env, value)?,
         Payload::Data(data, from) => {
           from.delivered(data.len());
           buffer(env, data)?
+        }
+        Payload::Bytes(start, len, from) => {
+          from.delivered(len);
+          buffer_copy(env, &bytes[start..start + len])?
         }
         Payload::Socket(shared) => {
           ToNapiValue::to_napi_value(env, SocketHandle::adopt(&Env::from_raw(env), shared))?
@@ -328,14 +404,20 @@ unsafe fn int(env: sys::napi_env, value: i32) -> Result<sys::napi_value> {
   Ok(out)
 }
 
+unsafe fn buffer_copy(env: sys::napi_env, data: &[u8]) -> Result<sys::napi_value> {
+  let mut out = ptr::null_mut();
+  let mut copy = ptr::null_mut();
+  // SAFETY: a plain Node-API call on the JS thread; Node copies `data` before returning.
+  check_status!(unsafe {
+    sys::napi_create_buffer_copy(env, data.len(), data.as_ptr().cast(), &mut copy, &mut out)
+  })?;
+  Ok(out)
+}
+
 unsafe fn buffer(env: sys::napi_env, data: Vec<u8>) -> Result<sys::napi_value> {
   let mut out = ptr::null_mut();
   if data.len() < COPY_BELOW {
-    let mut copy = ptr::null_mut();
-    check_status!(unsafe {
-      sys::napi_create_buffer_copy(env, data.len(), data.as_ptr().cast(), &mut copy, &mut out)
-    })?;
-    return Ok(out);
+    return unsafe { buffer_copy(env, &data) };
   }
   let mut boxed = Box::new(data);
   let (ptr, len) = (boxed.as_mut_ptr(), boxed.len());

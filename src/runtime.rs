@@ -3,7 +3,7 @@
 //! threads costs a wake-up, and one reactor sees every socket's events, so they
 //! reach JavaScript in batches.
 
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::sync::OnceLock;
 use tokio::io::unix::AsyncFd;
 use tokio::runtime::{Builder, Handle};
@@ -47,5 +47,12 @@ pub struct Fd(RawFd);
 impl AsRawFd for Fd {
   fn as_raw_fd(&self) -> RawFd {
     self.0
+  }
+}
+
+impl AsFd for Fd {
+  fn as_fd(&self) -> BorrowedFd<'_> {
+    // SAFETY: the descriptor stays open while the AsyncFd holding this exists (see register).
+    unsafe { BorrowedFd::borrow_raw(self.0) }
   }
 }

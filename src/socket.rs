@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -13,13 +13,13 @@ use std::time::Duration;
 use napi::bindgen_prelude::BufferSlice;
 use napi::{Env, Result};
 use napi_derive::napi;
-use socket2::{Domain, SockAddr, Socket, Type};
+use socket2::{Domain, SockAddr, SockRef, Socket, Type};
 use tokio::io::unix::AsyncFd;
 use tokio::sync::Notify;
 
 use crate::addr::{self, AddressInfo};
 use crate::errors::{errno_of, status};
-use crate::events::{self, kind, EnvContext, Event, Payload, Teardown};
+use crate::events::{self, kind, Batch, EnvContext, Payload, Teardown};
 use crate::options;
 use crate::runtime::{self, register, Fd};
 
@@ -27,8 +27,8 @@ use crate::runtime::{self, register, Fd};
 const READ_SIZE: usize = 64 * 1024;
 /// A read at least this long is handed over in its own buffer (shrunk in place) rather
 /// than copied out of the scratch buffer: measured 13-15% more bulk throughput. Shorter
-/// ones are copied, as JavaScript copies them again into a V8 buffer (events::COPY_BELOW).
-const HAND_OVER_FROM: usize = 16 * 1024;
+/// ones are copied into the batch's arena, and from there into a V8 buffer.
+const HAND_OVER_FROM: usize = events::COPY_BELOW;
 /// Reads per readiness before yielding to other sockets, so one fast peer cannot starve the rest.
 const READS_PER_TURN: usize = 16;
 /// Bytes read but not yet handed to JavaScript, per socket, above which the I/O thread
@@ -173,6 +173,14 @@ impl SocketShared {
       let Some(socket) = io.socket.as_ref() else {
         return -libc::ENOTCONN;
       };
+      // Sent without the lock, so that the I/O thread never waits for this syscall: with
+      // the queue empty the I/O thread has nothing to send, only this (JS) thread adds to
+      // the queue, and the descriptor stays open until this thread's close().
+      let fd = socket.as_raw_fd();
+      drop(io);
+      // SAFETY: see above; the descriptor outlives this call.
+      let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+      let socket = SockRef::from(&borrowed);
       let result = if let [buf] = bufs {
         socket.send_with_flags(buf, libc::MSG_NOSIGNAL)
       } else {
@@ -189,6 +197,7 @@ impl SocketShared {
       if sent == total {
         return 0;
       }
+      io = lock(&self.io);
     }
     queue_rest(&mut io.queue, bufs, sent);
     drop(io);
@@ -269,6 +278,7 @@ async fn drive(shared: Arc<SocketShared>, connecting: bool) {
       shared
         .env
         .push(event, shared.id, Payload::Int(errno_of(&err)));
+      wait_for_close(&shared).await;
       return close_now(&shared, None);
     }
   };
@@ -276,11 +286,17 @@ async fn drive(shared: Arc<SocketShared>, connecting: bool) {
   if connected {
     run(&shared, &afd).await;
   } else {
-    while !lock(&shared.io).closing {
-      shared.wake.notified().await;
-    }
+    wait_for_close(&shared).await;
   }
   close_now(&shared, Some(afd));
+}
+
+/// Only JavaScript's close() ends a socket's descriptor: the JS thread sends on it without
+/// holding the lock (see SocketShared::write), so it must not be closed under it.
+async fn wait_for_close(shared: &SocketShared) {
+  while !lock(&shared.io).closing {
+    shared.wake.notified().await;
+  }
 }
 
 /// Deregisters before closing, so the reactor never sees a reused descriptor number.
@@ -356,46 +372,40 @@ async fn run(shared: &Arc<SocketShared>, afd: &AsyncFd<Fd>) {
 /// CPU time of a bulk receive. Returns true at the end of the stream (EOF or an error),
 /// after which the socket is not read again.
 fn read(shared: &Arc<SocketShared>, guard: tokio::io::unix::AsyncFdReadyGuard<'_, Fd>) -> bool {
-  let mut events = Vec::new();
-  let eof = read_chunks(shared, guard, &mut events);
-  shared.env.push_all(events);
-  eof
+  READ_STATE.with_borrow_mut(|state| {
+    let eof = read_chunks(shared, guard, state);
+    shared.env.push_batch(&mut state.batch);
+    eof
+  })
 }
 
 fn read_chunks(
   shared: &Arc<SocketShared>,
   mut guard: tokio::io::unix::AsyncFdReadyGuard<'_, Fd>,
-  events: &mut Vec<Event>,
+  state: &mut ReadState,
 ) -> bool {
-  let event = |kind, payload| Event {
-    kind,
-    id: shared.id,
-    payload,
-  };
+  let ReadState { scratch, batch } = state;
   for _ in 0..READS_PER_TURN {
-    let result: io::Result<Vec<u8>> = SCRATCH.with_borrow_mut(|scratch| {
-      scratch.clear();
-      let n = shared.with_socket(|socket| socket.recv(scratch.spare_capacity_mut()))?;
-      // SAFETY: recv initialised the first n bytes of the spare capacity.
-      unsafe { scratch.set_len(n) };
-      Ok(if n >= HAND_OVER_FROM {
-        let mut full = std::mem::replace(scratch, Vec::with_capacity(READ_SIZE));
-        full.shrink_to_fit();
-        full
-      } else {
-        scratch.to_vec()
-      })
-    });
-    match result {
-      Ok(buf) if buf.is_empty() => {
-        events.push(event(kind::EOF, Payload::None));
+    scratch.clear();
+    // Without the lock: only this thread closes the descriptor, and holding the lock over
+    // the syscall made the JS thread's writes wait for it (a futex sleep per round trip).
+    match SockRef::from(guard.get_inner()).recv(scratch.spare_capacity_mut()) {
+      Ok(0) => {
+        batch.push(kind::EOF, shared.id, Payload::None);
         return true;
       }
-      Ok(buf) => {
-        let short = buf.len() < READ_SIZE;
-        shared.undelivered.fetch_add(buf.len(), Ordering::SeqCst);
-        events.push(event(kind::DATA, Payload::Data(buf, shared.clone())));
-        if short {
+      Ok(n) => {
+        // SAFETY: recv initialised the first n bytes of the spare capacity.
+        unsafe { scratch.set_len(n) };
+        shared.undelivered.fetch_add(n, Ordering::SeqCst);
+        if n >= HAND_OVER_FROM {
+          let mut own = std::mem::replace(scratch, Vec::with_capacity(READ_SIZE));
+          own.shrink_to_fit();
+          batch.push(kind::DATA, shared.id, Payload::Data(own, shared.clone()));
+        } else {
+          batch.push_bytes(shared.id, scratch, shared.clone());
+        }
+        if n < READ_SIZE {
           // A short read drained the socket: the next read would only say WouldBlock.
           guard.clear_ready();
           return false;
@@ -410,7 +420,7 @@ fn read_chunks(
       }
       Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
       Err(err) => {
-        events.push(event(kind::READ_ERROR, Payload::Int(errno_of(&err))));
+        batch.push(kind::READ_ERROR, shared.id, Payload::Int(errno_of(&err)));
         return true;
       }
     }
@@ -418,9 +428,17 @@ fn read_chunks(
   false
 }
 
+/// The I/O thread's read buffer and event batch, reused across reads of every socket.
+struct ReadState {
+  scratch: Vec<u8>,
+  batch: Batch,
+}
+
 thread_local! {
-  /// The I/O thread's read buffer, reused across reads of every socket.
-  static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(READ_SIZE));
+  static READ_STATE: std::cell::RefCell<ReadState> = std::cell::RefCell::new(ReadState {
+    scratch: Vec::with_capacity(READ_SIZE),
+    batch: Batch::default(),
+  });
 }
 
 /// Whether reading must wait for JavaScript to take what was read; if so, marks the socket
