@@ -66,6 +66,10 @@ pub trait Teardown: Send + Sync {
 /// handed over as external memory, which saves the copy but costs a finalizer.
 pub const COPY_BELOW: usize = 16 * 1024;
 
+/// The largest emptied vectors kept for the next batch.
+const SPARE_BYTES_MAX: usize = 1024 * 1024;
+const SPARE_EVENTS_MAX: usize = 4096;
+
 /// Events built by the I/O thread before it takes the queue's lock, reused from one read
 /// pass to the next. Short chunks are copied into `bytes` rather than into buffers of their
 /// own: an allocation made on the I/O thread and freed on the JS thread takes glibc's
@@ -248,6 +252,13 @@ impl EnvContext {
   }
 
   fn give_back(&self, mut events: Vec<Event>, mut bytes: Vec<u8>) {
+    // A burst (thousands of sockets read at once) must not pin its peak for good.
+    if bytes.capacity() > SPARE_BYTES_MAX {
+      bytes = Vec::new();
+    }
+    if events.capacity() > SPARE_EVENTS_MAX {
+      events = Vec::new();
+    }
     events.clear();
     bytes.clear();
     *lock(&self.spare) = (events, bytes);
