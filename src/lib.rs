@@ -10,6 +10,7 @@ mod options;
 mod runtime;
 mod server;
 mod socket;
+mod wake;
 
 use napi::bindgen_prelude::Function;
 use napi::bindgen_prelude::Unknown;
