@@ -46,6 +46,17 @@ function withClient(then) {
   });
 }
 
+// A fresh server (ours) with its events recorded; `then(server, log, done)` acts on it and
+// calls done() once the record is complete.
+function withServer(then) {
+  return new Promise((resolve) => {
+    const log = [];
+    const server = net.createServer();
+    record(log, server, ['listening', 'error', 'close']);
+    then(server, log, () => resolve(log.join(', ')));
+  });
+}
+
 const CASES = {
   'connect again while connected': () => withClient((s, log, done, port) => {
     call(log, 'connect', () => s.connect(port, '127.0.0.1'));
@@ -91,38 +102,29 @@ const CASES = {
   }),
   // (listen() twice in the same tick differs by design: rsnet binds at once and throws
   // ERR_SERVER_ALREADY_LISTEN; Node's net has not bound yet and does not.)
-  'server: listen twice, close twice': () => new Promise((resolve) => {
-    const log = [];
-    const server = net.createServer();
-    record(log, server, ['listening', 'error', 'close']);
+  'server: listen twice, close twice': () => withServer((server, log, done) => {
     call(log, 'listen', () => server.listen(0, '127.0.0.1'));
     server.once('listening', () => {
       call(log, 'listen', () => server.listen(0, '127.0.0.1'));
       call(log, 'close', () => server.close(cb(log, 'close 1')));
       call(log, 'close', () => server.close(cb(log, 'close 2')));
-      setTimeout(() => resolve(log.join(', ')), 100);
+      setTimeout(done, 100);
     });
   }),
-  'server: close() while listen() is looking up its host': () => new Promise((resolve) => {
-    const log = [];
-    const server = net.createServer();
-    record(log, server, ['listening', 'error', 'close']);
+  'server: close() while listen() is looking up its host': () => withServer((server, log, done) => {
     call(log, 'listen', () => server.listen(0, 'localhost'));
     call(log, 'close', () => server.close(cb(log, 'close')));
     setTimeout(() => {
       log.push(`listening ${server.listening}`);
       if (server.listening) server.close();
-      resolve(log.join(', '));
+      done();
     }, 200);
   }),
-  'server: close before listen, address after close': () => new Promise((resolve) => {
-    const log = [];
-    const server = net.createServer();
-    record(log, server, ['listening', 'error', 'close']);
+  'server: close before listen, address after close': () => withServer((server, log, done) => {
     call(log, 'close', () => server.close(cb(log, 'close')));
     call(log, 'address', () => JSON.stringify(server.address()));
     call(log, 'getConnections', () => server.getConnections((err, n) => log.push(`getConnections cb ${shape(err)} ${n}`)));
-    setTimeout(() => resolve(log.join(', ')), 100);
+    setTimeout(done, 100);
   }),
 };
 
