@@ -42,8 +42,8 @@ pub mod kind {
 pub enum Payload {
   None,
   Int(i32),
-  /// A chunk read from `from`, in its own buffer; delivering it lets that socket read
-  /// further.
+  /// A long chunk read from `from`, in its own buffer, which JavaScript gets as external
+  /// memory (no copy); delivering it lets that socket read further.
   Data(Vec<u8>, Arc<SocketShared>),
   /// A short chunk read from `from`, kept in the batch's (then the queue's) byte arena at
   /// `start`, `len` bytes long.
@@ -61,10 +61,6 @@ pub struct Event {
 pub trait Teardown: Send + Sync {
   fn teardown(&self);
 }
-
-/// Below this size a read is copied into a fresh JS Buffer; above it the Vec is
-/// handed over as external memory, which saves the copy but costs a finalizer.
-pub const COPY_BELOW: usize = 16 * 1024;
 
 /// The largest emptied vectors kept for the next batch.
 const SPARE_BYTES_MAX: usize = 1024 * 1024;
@@ -377,7 +373,7 @@ unsafe fn call_dispatch(
         Payload::Int(value) => int(env, value)?,
         Payload::Data(data, from) => {
           from.delivered(data.len());
-          buffer(env, data)?
+          external_buffer(env, data)?
         }
         Payload::Bytes(start, len, from) => {
           from.delivered(len);
@@ -425,11 +421,8 @@ unsafe fn buffer_copy(env: sys::napi_env, data: &[u8]) -> Result<sys::napi_value
   Ok(out)
 }
 
-unsafe fn buffer(env: sys::napi_env, data: Vec<u8>) -> Result<sys::napi_value> {
+unsafe fn external_buffer(env: sys::napi_env, data: Vec<u8>) -> Result<sys::napi_value> {
   let mut out = ptr::null_mut();
-  if data.len() < COPY_BELOW {
-    return unsafe { buffer_copy(env, &data) };
-  }
   let mut boxed = Box::new(data);
   let (ptr, len) = (boxed.as_mut_ptr(), boxed.len());
   let hint = Box::into_raw(boxed);
