@@ -482,24 +482,45 @@ async fn connect_mode(o: Opts) {
     );
 }
 
-/// Warm-up, then measure `count` over `secs`; print the JSON line.
-async fn timed_window(o: &Opts, count: &AtomicU64, stop: &AtomicBool, err: &ErrSlot, what: &str, rate: &str) {
-    let check = |err: &ErrSlot| {
+/// A timed mode's measured window: warm-up, then `secs` with the server's CPU time sampled.
+/// `snapshot` reads the counters at both ends; `measuring`, if given, is set for the window
+/// only. Dies on an error a worker recorded; tells the workers to stop. Returns the two
+/// snapshots, the window's length in seconds and the CPU JSON fragment.
+async fn measure<S>(
+    o: &Opts,
+    err: &ErrSlot,
+    stop: &AtomicBool,
+    measuring: Option<&AtomicBool>,
+    snapshot: impl Fn() -> S,
+) -> (S, S, f64, String) {
+    let check = || {
         if let Some(e) = err.lock().unwrap().clone() {
             die(&o.mode, e);
         }
     };
     tokio::time::sleep(Duration::from_secs_f64(o.warmup)).await;
-    check(err);
-    let c0 = count.load(Ordering::Relaxed);
+    check();
+    let start = snapshot();
+    if let Some(m) = measuring {
+        m.store(true, Ordering::Relaxed);
+    }
     let cpu = CpuProbe::start(o.cpu_pid);
     let t0 = Instant::now();
     tokio::time::sleep(Duration::from_secs_f64(o.secs)).await;
-    let c1 = count.load(Ordering::Relaxed);
+    if let Some(m) = measuring {
+        m.store(false, Ordering::Relaxed);
+    }
+    let end = snapshot();
     let elapsed = t0.elapsed().as_secs_f64();
     let cpu_json = cpu.finish_json();
     stop.store(true, Ordering::Relaxed);
-    check(err);
+    check();
+    (start, end, elapsed, cpu_json)
+}
+
+/// Warm-up, then measure `count` over `secs`; print the JSON line.
+async fn timed_window(o: &Opts, count: &AtomicU64, stop: &AtomicBool, err: &ErrSlot, what: &str, rate: &str) {
+    let (c0, c1, elapsed, cpu_json) = measure(o, err, stop, None, || count.load(Ordering::Relaxed)).await;
     let n = c1 - c0;
     println!(
         "{{\"mode\":\"{}\",\"ok\":true,\"{what}\":{n},\"secs\":{},\"{rate}\":{},\"conns\":{},\"size\":{},\"inflight\":{}{cpu_json}}}",
@@ -666,27 +687,11 @@ async fn http_mode(o: Opts) {
             }
         });
     }
-    let check = |err: &ErrSlot| {
-        if let Some(e) = err.lock().unwrap().clone() {
-            die(&o.mode, e);
-        }
-    };
-    let counts = |st: &HttpStats| {
+    let counts = || {
         (st.requests.load(Ordering::Relaxed), st.errors.load(Ordering::Relaxed), st.reconnects.load(Ordering::Relaxed))
     };
-    tokio::time::sleep(Duration::from_secs_f64(o.warmup)).await;
-    check(&err);
-    let (r0, e0, c0) = counts(&st);
-    st.measuring.store(true, Ordering::Relaxed);
-    let cpu = CpuProbe::start(o.cpu_pid);
-    let t0 = Instant::now();
-    tokio::time::sleep(Duration::from_secs_f64(o.secs)).await;
-    st.measuring.store(false, Ordering::Relaxed);
-    let (r1, e1, c1) = counts(&st);
-    let elapsed = t0.elapsed().as_secs_f64();
-    let cpu_json = cpu.finish_json();
-    st.stop.store(true, Ordering::Relaxed);
-    check(&err);
+    let ((r0, e0, c0), (r1, e1, c1), elapsed, cpu_json) =
+        measure(&o, &err, &st.stop, Some(&st.measuring), counts).await;
     let n = r1 - r0;
     if n == 0 {
         die(&o.mode, "no response completed in the measured window");
