@@ -1019,7 +1019,10 @@ for (const [label, act] of closings) {
   });
 }
 
-test('close: writing to a peer that reset the connection', T, async () => {
+// A client that stopped reading must not read the reset either: the kernel reports it once,
+// to the next write, as ECONNRESET (EPIPE after that). The sizes are below and at rsnet's
+// read-ahead bound, where its I/O thread is last waiting to read or throttled.
+for (const size of [256 * 1024, 1024 * 1024]) test(`close: writing to a peer that reset the connection (${size / 1024} KiB unread)`, T, async () => {
   const { node, rsnet } = await sideBySide(async (run) => {
     let peer;
     const peerEvents = [];
@@ -1027,7 +1030,7 @@ test('close: writing to a peer that reset the connection', T, async () => {
       peer = socket;
       peerEvents.push(...record(socket, PEER_EVENTS, run));
       // Enough data to fill the client's read buffer: a client that does not consume stops reading.
-      socket.once('data', () => socket.write(Buffer.alloc(1024 * 1024)));
+      socket.once('data', () => socket.write(Buffer.alloc(size)));
     });
     const client = run.track(new run.net.Socket());
     const events = record(client, EVENTS.filter((e) => e !== 'data'), run);

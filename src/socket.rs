@@ -420,6 +420,12 @@ fn read_chunks(
 ) -> bool {
   let ReadState { scratch, batch } = state;
   for _ in 0..READS_PER_TURN {
+    // readStop does not wake the task, so it may wake for a readiness it no longer wants:
+    // leave it set for the next readStart. A recv now would also take a reset that libuv,
+    // no longer polling, leaves for the next write to report.
+    if !shared.reading.load(Ordering::Relaxed) || throttle(shared) {
+      return false;
+    }
     scratch.clear();
     // Without the lock: only this thread closes the descriptor, and holding the lock over
     // the syscall made the JS thread's writes wait for it (a futex sleep per round trip).
@@ -442,9 +448,6 @@ fn read_chunks(
         if n < READ_SIZE {
           // A short read drained the socket: the next read would only say WouldBlock.
           guard.clear_ready();
-          return false;
-        }
-        if !shared.reading.load(Ordering::Relaxed) || throttle(shared) {
           return false;
         }
       }
