@@ -937,6 +937,163 @@ test('read: microtasks queued in an event handler run before the next event', T,
   assert.deepEqual(rsnet, node);
 });
 
+// The onread option: data goes into the caller's buffer and to its callback, never to the
+// stream. How TCP splits the bytes into callbacks is the kernel's choice, so the runs
+// compare the bytes, the buffers used, the stops and the events, not the callback count.
+const ONREAD_EVENTS = ['connect', 'ready', 'data', 'end', 'error', 'close(false)', 'close(true)'];
+const keyEvents = (events) => names(events).filter((e) => ONREAD_EVENTS.includes(e));
+
+function patterned(size, seed) {
+  const data = Buffer.alloc(size);
+  let x = seed;
+  for (let i = 0; i < size; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    data[i] = x >>> 24;
+  }
+  return data;
+}
+
+test('onread: fills the given buffer, returning false stops reading until resume()', T, async () => {
+  const sent = patterned(200 * 1024, 7);
+  const { node, rsnet } = await sideBySide(async (run) => {
+    const server = await run.listen({}, (socket) => socket.end(sent));
+    const buffer = Buffer.alloc(4096);
+    const received = [];
+    let maxRead = 0;
+    let sameBuffer = true;
+    let thisIsSocket = true;
+    const socket = run.track(run.net.connect({
+      port: server.address().port,
+      host: '127.0.0.1',
+      onread: {
+        buffer,
+        callback(n, buf) {
+          received.push(Buffer.from(buf.subarray(0, n)));
+          maxRead = Math.max(maxRead, n);
+          if (buf !== buffer) sameBuffer = false;
+          if (this !== socket) thisIsSocket = false;
+          return received.length > 1;
+        },
+      },
+    }));
+    const events = record(socket, EVENTS, run);
+    await until(() => received.length === 1, 'first callback');
+    await delay(100);
+    const whileStopped = { calls: received.length, isPaused: socket.isPaused(), events: [...events] };
+    socket.resume();
+    await events.closed;
+    const all = Buffer.concat(received);
+    return { whileStopped, events, maxRead, sameBuffer, thisIsSocket,
+      sameBytes: all.equals(sent), bytesRead: socket.bytesRead };
+  });
+  assert.deepEqual(node.whileStopped.calls, 1);
+  assert.deepEqual(keyEvents(node.whileStopped.events), ['connect', 'ready']);
+  assert.deepEqual(keyEvents(node.events), ['connect', 'ready', 'end', 'close(false)']);
+  assert.equal(node.maxRead, 4096);
+  assert.equal(node.sameBytes, true);
+  assert.equal(node.bytesRead, sent.length);
+  assert.deepEqual(rsnet, node);
+});
+
+test('onread: a buffer function is asked for the first buffer at connect and a new one after each callback', T, async () => {
+  const sent = patterned(50 * 1024, 11);
+  const { node, rsnet } = await sideBySide(async (run) => {
+    const server = await run.listen({}, (socket) => socket.end(sent));
+    const made = [];
+    const received = [];
+    let latestUsed = true;
+    const socket = run.track(new run.net.Socket({
+      onread: {
+        buffer: () => {
+          made.push(new Uint8Array(1000 + made.length));
+          return made.at(-1);
+        },
+        callback(n, buf) {
+          if (buf !== made.at(-1) || n > buf.length) latestUsed = false;
+          received.push(Buffer.from(buf.buffer, buf.byteOffset, n));
+        },
+      },
+    }));
+    const madeBeforeConnect = made.length;
+    socket.connect(server.address().port, '127.0.0.1');
+    const madeAtConnect = made.length;
+    const events = record(socket, EVENTS, run);
+    await events.closed;
+    return { madeBeforeConnect, madeAtConnect, oneMorePerCallback: made.length === received.length + 1,
+      latestUsed, sameBytes: Buffer.concat(received).equals(sent), events };
+  });
+  assert.deepEqual({ ...node, events: keyEvents(node.events) }, { madeBeforeConnect: 0, madeAtConnect: 1,
+    oneMorePerCallback: true, latestUsed: true, sameBytes: true, events: ['connect', 'ready', 'end', 'close(false)'] });
+  assert.deepEqual(rsnet, node);
+});
+
+test('onread: ignored when invalid; a function giving no buffer and an empty buffer behave as in Node', T, async () => {
+  const { node, rsnet } = await sideBySide(async (run) => {
+    const server = await run.listen({}, (socket) => socket.end('some bytes'));
+    const port = server.address().port;
+    const cases = {
+      notABuffer: { buffer: 5, callback() {} },
+      noCallback: { buffer: Buffer.alloc(10) },
+      functionGivesString: { buffer: () => 'no buffer', callback: null },
+      emptyBuffer: { buffer: Buffer.alloc(0), callback: null },
+    };
+    const out = {};
+    for (const [name, onread] of Object.entries(cases)) {
+      const calls = [];
+      if (onread.callback === null) {
+        onread.callback = (n, buf) => { calls.push([n, buf === true ? true : typeof buf]); };
+      }
+      const socket = run.track(run.net.connect({ port, host: '127.0.0.1', onread }));
+      const events = record(socket, EVENTS, run);
+      await events.closed;
+      out[name] = { events, calls, data: Buffer.concat(events.data).toString() };
+    }
+    return out;
+  });
+  assert.equal(node.notABuffer.data, 'some bytes');
+  assert.equal(node.noCallback.data, 'some bytes');
+  assert.deepEqual(node.functionGivesString.calls, [[10, true]]);
+  assert.equal(node.emptyBuffer.events.find((e) => e.error).error.code, 'ENOBUFS');
+  assert.deepEqual(rsnet, node);
+});
+
+test('onread: pause() and resume() from the callback, a small buffer and an early end lose no byte', T, async () => {
+  const sent = patterned(300 * 1024, 23);
+  const { node, rsnet } = await sideBySide(async (run) => {
+    const server = await run.listen({}, (socket) => socket.end(sent));
+    const received = [];
+    let stops = 0;
+    const socket = run.track(run.net.connect({
+      port: server.address().port,
+      host: '127.0.0.1',
+      onread: {
+        buffer: Buffer.alloc(1000),
+        callback(n, buf) {
+          received.push(Buffer.from(buf.subarray(0, n)));
+          if (received.length % 37 === 0) {
+            stops++;
+            socket.pause();
+            setTimeout(() => socket.resume(), 2);
+          }
+          if (received.length % 53 === 0) {
+            stops++;
+            setTimeout(() => socket.resume(), 2);
+            return false;
+          }
+          return true;
+        },
+      },
+    }));
+    const events = record(socket, EVENTS, run);
+    await events.closed;
+    const all = Buffer.concat(received);
+    return { events, sameBytes: all.equals(sent), length: all.length, stopped: stops > 10 };
+  });
+  assert.deepEqual({ ...node, events: keyEvents(node.events) }, { events: ['connect', 'ready', 'end', 'close(false)'],
+    sameBytes: true, length: sent.length, stopped: true });
+  assert.deepEqual(rsnet, node);
+});
+
 // ---------------------------------------------------------------------------------------
 // 4. Half-open connections and how sockets close
 

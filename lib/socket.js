@@ -5,6 +5,7 @@
 
 const { isIP } = require('node:net');
 const stream = require('node:stream');
+const { isUint8Array } = require('node:util/types');
 const { SocketHandle, kind, kOnEvent, own, disown } = require('./binding');
 const { codes, errnoException, exceptionWithHostPort } = require('./errors');
 const {
@@ -24,6 +25,7 @@ const {
 } = codes;
 
 const UV_ENOTCONN = -107;
+const UV_ENOBUFS = -105;
 
 const kPendingWrite = Symbol('kPendingWrite');
 const kWriteCallback = Symbol('kWriteCallback');
@@ -38,6 +40,10 @@ const kSetKeepAliveInitialDelay = Symbol('kSetKeepAliveInitialDelay');
 const kResetOnDestroy = Symbol('kResetOnDestroy');
 const kAttempt = Symbol('kAttempt');
 const kReadEnd = Symbol('kReadEnd');
+const kBuffer = Symbol('kBuffer');
+const kBufferGen = Symbol('kBufferGen');
+const kBufferCb = Symbol('kBufferCb');
+const kBufferRest = Symbol('kBufferRest');
 
 class Socket extends stream.Duplex {
   constructor(options) {
@@ -73,6 +79,24 @@ class Socket extends stream.Duplex {
     this[kResetOnDestroy] = false;
     this[kAttempt] = null;
     this[kReadEnd] = null;
+    // The onread option: data goes into the user's buffer and to a callback, not the stream.
+    // An invalid onread is ignored, as Node ignores it.
+    this[kBuffer] = null;
+    this[kBufferGen] = null;
+    this[kBufferCb] = null;
+    // What did not fit before the callback asked to stop: delivered first when reading resumes.
+    this[kBufferRest] = null;
+    const onread = options.onread;
+    if (onread !== null && typeof onread === 'object' && typeof onread.callback === 'function' &&
+        (isUint8Array(onread.buffer) || typeof onread.buffer === 'function')) {
+      if (typeof onread.buffer === 'function') {
+        this[kBuffer] = true;
+        this[kBufferGen] = onread.buffer;
+      } else {
+        this[kBuffer] = onread.buffer;
+      }
+      this[kBufferCb] = onread.callback;
+    }
     this[kSetNoDelay] = Boolean(options.noDelay);
     this[kSetKeepAlive] = Boolean(options.keepAlive);
     this[kSetKeepAliveInitialDelay] = 0;
@@ -117,6 +141,11 @@ class Socket extends stream.Duplex {
     handle.pending = undefined;
     this._handle = handle;
     own(handle, this);
+    // As Node's initSocketHandle: a buffer generator gives the first buffer now.
+    if (this[kBufferGen] !== null) {
+      const first = this[kBufferGen]();
+      if (isUint8Array(first)) this[kBuffer] = first;
+    }
   }
 
   _applyOptions() {
@@ -132,8 +161,8 @@ class Socket extends stream.Duplex {
       case kind.EOF:
       case kind.READ_ERROR:
         // Read just before a readStop reached the I/O thread: keep it until reading
-        // resumes, as libuv would only find it then.
-        if (this._handle && !this._handle.reading) {
+        // resumes, as libuv would only find it then. Also after onread data still held back.
+        if (this._handle && (!this._handle.reading || this[kBufferRest] !== null)) {
           this[kReadEnd] = { type, payload };
           return;
         }
@@ -146,6 +175,7 @@ class Socket extends stream.Duplex {
   }
 
   _onData(buffer) {
+    if (this[kBufferCb] !== null) return this._onUserBufferData(buffer);
     this[kBytesRead] += buffer.length;
     this._unrefTimer();
     const handle = this._handle;
@@ -153,6 +183,47 @@ class Socket extends stream.Duplex {
       handle.reading = false;
       handle.readStop();
       this._updateActive();
+    }
+  }
+
+  // onread: fills the user's buffer and calls back once per fill, as libuv reads at most
+  // the buffer's length at a time. What arrives while reading is stopped (the callback
+  // returned false, or pause()) waits in kBufferRest, as it would wait in the kernel.
+  _onUserBufferData(buffer) {
+    const handle = this._handle;
+    if (this[kBufferRest] !== null || !handle || !handle.reading) {
+      const rest = this[kBufferRest];
+      this[kBufferRest] = rest === null ? buffer : Buffer.concat([rest, buffer]);
+      return;
+    }
+    this._unrefTimer();
+    let offset = 0;
+    while (offset < buffer.length) {
+      const target = this[kBuffer];
+      let n = buffer.length - offset;
+      if (isUint8Array(target)) {
+        n = Math.min(n, target.length);
+        // libuv refuses to read into an empty buffer.
+        if (n === 0) return this._onReadEnd(kind.READ_ERROR, UV_ENOBUFS);
+        target.set(buffer.subarray(offset, offset + n));
+      }
+      offset += n;
+      this[kBytesRead] += n;
+      const more = this[kBufferCb](n, target) !== false;
+      if (this[kBufferGen] !== null) {
+        const next = this[kBufferGen]();
+        if (isUint8Array(next)) this[kBuffer] = next;
+      }
+      if (this.destroyed || !this._handle) return;
+      if (!more && this._handle.reading) {
+        this._handle.reading = false;
+        this._handle.readStop();
+        this._updateActive();
+      }
+      if (!this._handle.reading) {
+        if (offset < buffer.length) this[kBufferRest] = buffer.subarray(offset);
+        return;
+      }
     }
   }
 
@@ -248,16 +319,47 @@ class Socket extends stream.Duplex {
       return;
     }
     // `handle.reading` is the flag Node's own handles carry; http pauses sockets through it.
-    if (!this._handle.reading) {
-      const end = this[kReadEnd];
-      if (end !== null) {
-        this[kReadEnd] = null;
-        return this._onReadEnd(end.type, end.payload);
-      }
-      this._handle.reading = true;
-      this._handle.readStart();
-      this._updateActive();
+    if (!this._handle.reading) this._startReading();
+  }
+
+  _startReading() {
+    const end = this[kReadEnd];
+    if (end !== null && this[kBufferRest] === null) {
+      this[kReadEnd] = null;
+      return this._onReadEnd(end.type, end.payload);
     }
+    this._handle.reading = true;
+    this._handle.readStart();
+    this._updateActive();
+    // Held-back onread data comes first, on a later tick as a read from the kernel would.
+    if (this[kBufferRest] !== null) process.nextTick(deliverBufferRest, this);
+  }
+
+  // As Node's net.Socket: with onread the stream gets no data, so Readable never asks for
+  // more; pause(), resume() and read() stop and start the handle themselves.
+  pause() {
+    if (this[kBuffer] && !this.connecting && this._handle && this._handle.reading) {
+      this._handle.reading = false;
+      if (!this.destroyed) {
+        this._handle.readStop();
+        this._updateActive();
+      }
+    }
+    return super.pause();
+  }
+
+  resume() {
+    if (this[kBuffer] && !this.connecting && this._handle && !this._handle.reading) {
+      this._startReading();
+    }
+    return super.resume();
+  }
+
+  read(n) {
+    if (this[kBuffer] && !this.connecting && this._handle && !this._handle.reading) {
+      this._startReading();
+    }
+    return super.read(n);
   }
 
   _writeGeneric(writev, data, encoding, cb) {
@@ -623,6 +725,20 @@ class Socket extends stream.Duplex {
     this[kUnref] = true;
     if (this._handle) this._handle.unref();
     return this;
+  }
+}
+
+// onread data held back while reading was stopped, then the end that followed it.
+function deliverBufferRest(socket) {
+  const rest = socket[kBufferRest];
+  const handle = socket._handle;
+  if (rest === null || !handle || !handle.reading || socket.destroyed) return;
+  socket[kBufferRest] = null;
+  socket._onUserBufferData(rest);
+  const end = socket[kReadEnd];
+  if (end !== null && socket[kBufferRest] === null && socket._handle && socket._handle.reading) {
+    socket[kReadEnd] = null;
+    socket._onReadEnd(end.type, end.payload);
   }
 }
 
