@@ -114,6 +114,7 @@ function disown(handle) {
 module.exports = {
   SocketHandle: native.SocketHandle,
   ServerHandle: native.ServerHandle,
+  guessHandleType: native.guessHandleType,
   kind,
   kOnEvent,
   own,

@@ -8,11 +8,12 @@ const EventEmitter = require('node:events');
 const fs = require('node:fs');
 const { BlockList, isIP } = require('node:net');
 const { getDefaultHighWaterMark } = require('node:stream');
-const { ServerHandle, kind, kOnEvent, own, disown } = require('./binding');
+const { ServerHandle, guessHandleType, kind, kOnEvent, own, disown } = require('./binding');
 const { codes, errnoException, uvExceptionWithHostPort } = require('./errors');
 const {
   validateAbortSignal,
   validateFunction,
+  validateInt32,
   validateNumber,
   validatePort,
 } = require('./validators');
@@ -28,11 +29,14 @@ const {
 } = codes;
 
 const UV_EACCES = -13;
+const UV_EINVAL = -22;
 const UV_ENOENT = -2;
 const UV_EAFNOSUPPORT = -97;
 const UV_EADDRNOTAVAIL = -99;
 
+// The path this server bound (removed on close), and whether it is a Unix socket at all.
 const kPath = Symbol('kPath');
+const kPipe = Symbol('kPipe');
 const kUnref = Symbol('kUnref');
 
 let dns;
@@ -73,6 +77,7 @@ class Server extends EventEmitter {
     // Node 20 has no blockList option and ignores it; rsnet honours a real BlockList.
     this.blockList = options.blockList instanceof BlockList ? options.blockList : undefined;
     this[kPath] = null;
+    this[kPipe] = false;
     this[kUnref] = false;
   }
 
@@ -90,6 +95,8 @@ class Server extends EventEmitter {
     this._listeningId++;
     const backlogFromArgs = toNumber(args.length > 1 && args[1]) ||
       toNumber(args.length > 2 && args[2]);
+    // listen(server) and listen(handle) listen on the descriptor behind them, as { fd } does.
+    options = options._handle || options.handle || options;
 
     // listen(), listen(cb), listen(null[, cb]) and { port: undefined | null }: any free port.
     if (args.length === 0 || typeof args[0] === 'function' ||
@@ -107,6 +114,11 @@ class Server extends EventEmitter {
       const onAbort = () => this.close();
       signal.addEventListener('abort', onAbort, { once: true });
       this.once('close', () => signal.removeEventListener('abort', onAbort));
+    }
+
+    if (typeof options.fd === 'number' && options.fd >= 0) {
+      this._listenFd(options.fd, backlogFromArgs);
+      return this;
     }
 
     // Coerced as Node's handle coerces it: a non-number backlog becomes 0, not an error.
@@ -192,8 +204,21 @@ class Server extends EventEmitter {
         throw chmodErr;
       }
     }
-    if (err === 0) this[kPath] = path;
+    if (err === 0) {
+      this[kPath] = path;
+      this[kPipe] = true;
+    }
     this._finishListen(handle, err, path, -1);
+  }
+
+  // listen({ fd }): an inherited socket (systemd's socket activation, say), bound or already
+  // listening. As in Node, a descriptor that is not a TCP or Unix socket fails with EINVAL.
+  _listenFd(fd, backlog) {
+    const handle = new ServerHandle();
+    let err = openFd(handle, fd);
+    if (err === 0) err = handle.listen(backlog || 511, this.pauseOnConnect);
+    if (err === 0) this[kPipe] = handle.pipe;
+    this._finishListen(handle, err, null, null);
   }
 
   _finishListen(handle, err, address, port) {
@@ -219,7 +244,7 @@ class Server extends EventEmitter {
 
   _onConnection(clientHandle) {
     debug('onconnection');
-    clientHandle.pipe = this[kPath] !== null;
+    clientHandle.pipe = this[kPipe];
     if (this.maxConnections && this._connections >= this.maxConnections) {
       // A Unix socket has no addresses to report: Node emits 'drop' bare there.
       if (clientHandle.pipe) this.emit('drop');
@@ -262,6 +287,8 @@ class Server extends EventEmitter {
   address() {
     if (!this._handle) return null;
     if (this[kPath] !== null) return this[kPath];
+    // Node knows a Unix server's name only from listen(path): one taken by fd has none.
+    if (this[kPipe]) return null;
     const info = this._handle.address();
     return info ? { address: info.address, family: info.family, port: info.port } : null;
   }
@@ -283,6 +310,7 @@ class Server extends EventEmitter {
       this._handle = null;
       const path = this[kPath];
       this[kPath] = null;
+      this[kPipe] = false;
       // libuv removes a Unix socket's file when it closes the server.
       if (path !== null && !path.startsWith('\0')) {
         try {
@@ -333,13 +361,28 @@ class Server extends EventEmitter {
   }
 }
 
+// Adopts descriptor `fd` into `handle` (setting handle.pipe); 0 or a negative errno. As
+// Node's createServerHandle: anything but a TCP or Unix socket fails with EINVAL.
+function openFd(handle, fd) {
+  let type = 'UNKNOWN';
+  try {
+    validateInt32(fd, 'fd', 0);
+    type = guessHandleType(fd);
+  } catch {
+    // A descriptor that is no int32 is just as invalid.
+  }
+  if (type !== 'TCP' && type !== 'PIPE') return UV_EINVAL;
+  handle.pipe = type === 'PIPE';
+  return handle.open(fd);
+}
+
 // net._createServerHandle(address, port, addressType, fd, flags): a bound server handle,
-// or a negative errno. Kept because Node exports it; rsnet does not support `fd`.
+// or a negative errno. Kept because Node exports it.
 function createServerHandle(address, port, addressType, fd, flags) {
   const handle = new ServerHandle();
   let err;
   if (typeof fd === 'number' && fd >= 0) {
-    err = -9; // EBADF: adopting descriptors is not supported
+    err = openFd(handle, fd);
   } else if (port === -1 && addressType === -1) {
     err = handle.bindUnix(String(address));
   } else {

@@ -6,18 +6,20 @@
 const { isIP } = require('node:net');
 const stream = require('node:stream');
 const { isUint8Array } = require('node:util/types');
-const { SocketHandle, kind, kOnEvent, own, disown } = require('./binding');
+const { SocketHandle, guessHandleType, kind, kOnEvent, own, disown } = require('./binding');
 const { codes, errnoException, exceptionWithHostPort } = require('./errors');
 const {
   getTimerDuration,
   validateAbortSignal,
   validateFunction,
+  validateInt32,
   validateNumber,
 } = require('./validators');
 const connect = require('./connect');
 const { debug } = require('./debug');
 
 const {
+  ERR_INVALID_FD_TYPE,
   ERR_INVALID_HANDLE_TYPE,
   ERR_MISSING_ARGS,
   ERR_SOCKET_CLOSED,
@@ -49,10 +51,6 @@ class Socket extends stream.Duplex {
   constructor(options) {
     if (typeof options === 'number') options = { fd: options };
     else options = { ...options };
-    if (options.fd !== undefined) {
-      throw new codes.ERR_INVALID_ARG_VALUE('options.fd', options.fd,
-        'is not supported by rsnet');
-    }
     // The handle emits 'close' itself, after the native socket is gone.
     options.emitClose = false;
     options.autoDestroy = true;
@@ -107,6 +105,7 @@ class Socket extends stream.Duplex {
 
     this.on('end', onReadableStreamEnd);
 
+    const fdHandle = options.fd !== undefined && !options.handle ? openFd(options.fd) : null;
     if (options.handle) {
       this._setHandle(options.handle);
       if (options.pauseOnCreate) {
@@ -116,6 +115,16 @@ class Socket extends stream.Duplex {
       } else {
         this._handle.reading = true;
         if (!options.manualStart) this.read(0);
+      }
+      this._updateActive();
+      this._applyOptions();
+    } else if (fdHandle !== null) {
+      // A descriptor opened by number: as in Node, it reads once asked to, unless it was
+      // made non-readable or asked to wait.
+      this._setHandle(fdHandle);
+      if (options.readable !== false) {
+        if (options.pauseOnCreate) this.readableFlowing = false;
+        else if (!options.manualStart) this.read(0);
       }
       this._updateActive();
       this._applyOptions();
@@ -726,6 +735,22 @@ class Socket extends stream.Duplex {
     if (this._handle) this._handle.unref();
     return this;
   }
+}
+
+// new Socket({ fd }): as Node's createHandle, only a TCP or Unix stream socket is taken.
+// A FIFO (also PIPE to Node) is refused by the native open with ENOTSOCK.
+function openFd(fd) {
+  validateInt32(fd, 'fd', 0);
+  const type = guessHandleType(fd);
+  if (type !== 'TCP' && type !== 'PIPE') throw new ERR_INVALID_FD_TYPE(type);
+  const handle = new SocketHandle();
+  const err = handle.open(fd);
+  if (err !== 0) {
+    handle.close();
+    throw errnoException(err, 'open');
+  }
+  handle.pipe = type === 'PIPE';
+  return handle;
 }
 
 // onread data held back while reading was stopped, then the end that followed it.

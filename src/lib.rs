@@ -6,6 +6,7 @@
 mod addr;
 mod errors;
 mod events;
+mod fd;
 mod options;
 mod runtime;
 mod server;
@@ -24,4 +25,11 @@ pub use socket::SocketHandle;
 #[napi]
 pub fn init(env: Env, dispatch: Function<Unknown, Unknown>) -> Result<()> {
   events::init(&env, dispatch)
+}
+
+/// Node's name for the kind of a descriptor (TCP, PIPE, UDP, TTY, FILE or UNKNOWN), as
+/// `new Socket({ fd })` and `listen({ fd })` check it.
+#[napi]
+pub fn guess_handle_type(fd: i32) -> &'static str {
+  fd::handle_type(fd)
 }

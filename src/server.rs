@@ -243,6 +243,23 @@ impl ServerHandle {
     status(addr::unix(&path).and_then(|a| self.bind(&a, false, false)))
   }
 
+  /// Takes over `fd`, a stream socket (bound, or listening already); listen() follows.
+  /// Returns 0 or a negative errno (the descriptor is left open then).
+  #[napi]
+  pub fn open(&self, fd: i32) -> i32 {
+    let mut state = lock(&self.shared.state);
+    if state.closing || state.socket.is_some() {
+      return -libc::EINVAL;
+    }
+    match crate::fd::adopt(fd) {
+      Ok(socket) => {
+        state.socket = Some(socket);
+        0
+      }
+      Err(err) => errno_of(&err),
+    }
+  }
+
   /// Listens and starts accepting. Returns 0 or a negative errno.
   #[napi]
   pub fn listen(&self, backlog: i32, pause_on_connect: bool) -> i32 {

@@ -624,6 +624,21 @@ impl SocketHandle {
     Ok(true)
   }
 
+  fn open_fd(&self, fd: i32) -> io::Result<()> {
+    {
+      let io = lock(&self.shared.io);
+      if io.closing || io.socket.is_some() {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+      }
+    }
+    let runtime = runtime::handle().map_err(|e| io::Error::other(e.reason))?;
+    let socket = crate::fd::adopt(fd)?;
+    lock(&self.shared.io).socket = Some(socket);
+    self.shared.reading.store(false, Ordering::Relaxed);
+    let _guard = runtime.spawn(drive(self.shared.clone(), false));
+    Ok(())
+  }
+
   fn connect_to(
     &self,
     addr: SockAddr,
@@ -706,6 +721,13 @@ impl SocketHandle {
       self.connect_to(remote, local, start_reading)
     });
     status(result)
+  }
+
+  /// Takes over `fd`, a connected stream socket; reading starts with read_start. Returns 0
+  /// or a negative errno (the descriptor is left open then).
+  #[napi]
+  pub fn open(&self, fd: i32) -> i32 {
+    status(self.open_fd(fd))
   }
 
   /// Starts connecting to a Unix socket path. Returns 0 or a negative errno.

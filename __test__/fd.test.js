@@ -1,0 +1,178 @@
+'use strict';
+
+// Descriptors handed over by number: `server.listen({ fd })` and `new net.Socket({ fd })`,
+// as a supervisor (systemd's socket activation, say) passes sockets to a child process.
+// Each scenario runs in a child given the socket as descriptor 3 (fixtures/fd-child.js),
+// once with Node's net and once with rsnet, and the two reports must be the same.
+
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+
+const rsnet = require('..');
+const { errorShape } = require('./helpers/compare');
+
+const T = { timeout: 15000 };
+const CHILD = path.join(__dirname, 'fixtures', 'fd-child.js');
+const MODULE_IDS = [['net', 'node:net'], ['rsnet', path.join(__dirname, '..')]];
+
+// Runs the fixture as `role` with `fd` as its descriptor 3; `onListening` runs once a
+// server child says it listens. Resolves to the child's report.
+function runChild(moduleId, role, fd, onListening) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CHILD, moduleId, role], {
+      stdio: ['ignore', 'pipe', 'pipe', fd, 'ipc'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('message', () => onListening && onListening());
+    const timer = setTimeout(() => child.kill(), 8000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) reject(new Error(`${role} child (${moduleId}) exited with ${code}: ${err}`));
+      else resolve(JSON.parse(out));
+    });
+  });
+}
+
+// A listening Node server whose socket the child takes over; the parent closes its own
+// copy once the child listens, so every connection goes to the child.
+async function handOverServer(moduleId, listenArgs, connectArgs) {
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(...listenArgs, resolve));
+  const address = server.address();
+  let reply = '';
+  try {
+    const report = await runChild(moduleId, 'server', server._handle.fd, () => {
+      server.close();
+      const args = typeof address === 'string' ? [address] : [address.port, '127.0.0.1'];
+      const client = net.connect(...args, () => client.write(connectArgs.send));
+      client.on('data', (d) => { reply += d; });
+      client.on('error', () => {});
+    });
+    return { report, reply };
+  } finally {
+    if (server.listening) server.close();
+  }
+}
+
+test('listen({ fd }): a server on an inherited TCP socket answers as Node\'s does', T, async () => {
+  const results = {};
+  for (const [name, moduleId] of MODULE_IDS) {
+    results[name] = await handOverServer(moduleId, [0, '127.0.0.1'], { send: 'tcp' });
+  }
+  assert.deepEqual(results.net, {
+    report: { listening: true, address: ['address', 'family', 'port'], events: ['data tcp', 'end', 'close false'] },
+    reply: 'hello tcp',
+  });
+  assert.deepEqual(results.rsnet, results.net);
+});
+
+test('listen({ fd }): a server on an inherited Unix socket; address() is null as in Node', T, async () => {
+  const results = {};
+  for (const [name, moduleId] of MODULE_IDS) {
+    // An abstract name: closing the parent's server removes no file the child needs.
+    results[name] = await handOverServer(moduleId, [`\0rsnet-fd-${process.pid}-${name}`], { send: 'unix' });
+  }
+  assert.deepEqual(results.net, {
+    report: { listening: true, address: null, events: ['data unix', 'end', 'close false'] },
+    reply: 'hello unix',
+  });
+  assert.deepEqual(results.rsnet, results.net);
+});
+
+test('new Socket({ fd }): an inherited connected socket reads, writes and ends as Node\'s does', T, async () => {
+  const peer = net.createServer((socket) => socket.on('data', (d) => socket.end(`pong ${d}`)));
+  await new Promise((resolve) => peer.listen(0, '127.0.0.1', resolve));
+  const results = {};
+  try {
+    for (const [name, moduleId] of MODULE_IDS) {
+      const client = net.connect(peer.address().port, '127.0.0.1');
+      // The parent must not read what is meant for the child.
+      client.pause();
+      await new Promise((resolve) => client.once('connect', resolve));
+      const report = runChild(moduleId, 'client', client._handle.fd);
+      client.destroy();
+      results[name] = await report;
+    }
+  } finally {
+    peer.close();
+  }
+  assert.deepEqual(results.net, {
+    state: { readyState: 'open', connecting: false, pending: false, remoteFamily: 'IPv4', localAddress: '127.0.0.1' },
+    events: ['data pong ping', 'end', 'finish', 'close false'],
+    bytesRead: 9,
+    bytesWritten: 4,
+  });
+  assert.deepEqual(results.rsnet, results.net);
+});
+
+function thrown(fn) {
+  try {
+    fn();
+  } catch (err) {
+    return errorShape(err);
+  }
+  return { threw: false };
+}
+
+test('fd: descriptors that are not sockets, or no int32, fail as in Node', T, async () => {
+  const file = fs.openSync(__filename, 'r');
+  // A number no descriptor has here.
+  const closed = 1000 + (process.pid % 1000);
+  try {
+    const results = {};
+    for (const [name, impl] of [['net', net], ['rsnet', rsnet]]) {
+      const sockets = {};
+      for (const [label, fd] of [['string', 'x'], ['negative', -1], ['fraction', 1.5],
+        ['too big', 2 ** 31], ['file', file], ['not open', closed]]) {
+        sockets[label] = thrown(() => new impl.Socket({ fd }));
+      }
+      sockets.legacyNumber = thrown(() => new impl.Socket(file));
+      const listens = {};
+      for (const [label, fd] of [['file', file], ['not open', closed], ['fraction', 1.5]]) {
+        const server = impl.createServer();
+        const error = new Promise((resolve) => server.once('error', resolve));
+        server.listen({ fd });
+        listens[label] = { error: errorShape(await error), listening: server.listening };
+      }
+      listens.negative = thrown(() => impl.createServer().listen({ fd: -1 }));
+      results[name] = { sockets, listens, handle: impl._createServerHandle(null, null, null, file) };
+    }
+    assert.equal(results.net.sockets.file.code, 'ERR_INVALID_FD_TYPE');
+    assert.equal(results.net.sockets['not open'].message, 'Unsupported fd type: UNKNOWN');
+    assert.equal(results.net.listens.file.error.code, 'EINVAL');
+    assert.equal(results.net.handle, -22);
+    assert.deepEqual(results.rsnet, results.net);
+    // The file is still ours: no failed attempt took it over and closed it.
+    assert.ok(fs.fstatSync(file).isFile());
+  } finally {
+    fs.closeSync(file);
+  }
+});
+
+test('new Socket({ fd }) on a FIFO: rsnet reads sockets only and says so with open ENOTSOCK', T, () => {
+  // Node wraps a FIFO in a pipe handle; rsnet refuses it cleanly and leaves it open.
+  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'rsnet-fifo-'));
+  const fifo = path.join(dir, 'fifo');
+  try {
+    require('node:child_process').execFileSync('mkfifo', [fifo]);
+    const fd = fs.openSync(fifo, fs.constants.O_RDWR);
+    try {
+      const err = thrown(() => new rsnet.Socket({ fd }));
+      assert.equal(err.code, 'ENOTSOCK');
+      assert.equal(err.syscall, 'open');
+      assert.equal(err.message, 'open ENOTSOCK');
+      assert.ok(fs.fstatSync(fd).isFIFO());
+    } finally {
+      fs.closeSync(fd);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
