@@ -801,7 +801,12 @@ async function bulkTransfer(t, mode) {
   assert.equal(result.mismatchAt, -1, 'the bytes differ from what was sent');
   assert.equal(result.received, TOTAL);
   assert.ok(result.pausedFor >= 950, `paused for ${result.pausedFor} ms`);
-  assert.ok(result.pauseGrowth < 64 * MiB,
+  // A stall's window runs on for 200 ms of full-speed transfer after it, whose read
+  // buffers wait for V8's next collection: Node's net shows ~38 MiB there, rsnet 50-72 MiB
+  // (its external read buffers are freed a little later). Reading ahead without bound
+  // during the stall would show the whole second's transfer, over 1 GiB.
+  const limit = mode === 'stall' ? 128 * MiB : 64 * MiB;
+  assert.ok(result.pauseGrowth < limit,
     `RSS grew ${(result.pauseGrowth / MiB).toFixed(1)} MiB over the baseline during the ${mode}`);
   assert.ok(result.totalGrowth < 256 * MiB,
     `RSS grew ${(result.totalGrowth / MiB).toFixed(1)} MiB over the transfer`);
