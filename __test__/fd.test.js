@@ -112,6 +112,95 @@ test('new Socket({ fd }): an inherited connected socket reads, writes and ends a
   assert.deepEqual(results.rsnet, results.net);
 });
 
+test('listen({ fd }) then close(): the socket stays open for the other processes sharing it', T, async () => {
+  const results = {};
+  for (const [name, moduleId] of MODULE_IDS) {
+    // The parent keeps serving on the socket it lends, as a supervisor would.
+    const server = net.createServer((socket) => socket.end('still here'));
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const report = await runChild(moduleId, 'listen-close', server._handle.fd);
+      const reply = await new Promise((resolve) => {
+        let data = '';
+        const client = net.connect(server.address().port, '127.0.0.1');
+        client.on('data', (d) => { data += d; });
+        client.on('error', (err) => resolve(err.code));
+        client.on('close', () => resolve(data));
+      });
+      results[name] = { report, reply };
+    } finally {
+      server.close();
+    }
+  }
+  assert.deepEqual(results.net, { report: { listening: true, closed: true }, reply: 'still here' });
+  assert.deepEqual(results.rsnet, results.net);
+});
+
+test('listen(server): the other server\'s handle serves this one, and no descriptor is closed twice', T, async () => {
+  const results = {};
+  for (const [name, impl] of [['net', net], ['rsnet', rsnet]]) {
+    const a = impl.createServer((socket) => socket.end('a'));
+    await new Promise((resolve) => a.listen(0, '127.0.0.1', resolve));
+    const port = a.address().port;
+    const b = impl.createServer((socket) => socket.end('b'));
+    await new Promise((resolve, reject) => {
+      b.once('error', reject);
+      b.listen(a, resolve);
+    });
+    const samePort = b.address().port === port;
+    const reply = await new Promise((resolve) => {
+      let data = '';
+      const client = net.connect(port, '127.0.0.1');
+      client.on('data', (d) => { data += d; });
+      client.on('error', (err) => resolve(err.code));
+      client.on('close', () => resolve(data));
+    });
+    // A descriptor opened now may reuse a number a double close would hit.
+    const file = fs.openSync(__filename, 'r');
+    await new Promise((resolve) => a.close(resolve));
+    await new Promise((resolve) => b.close(() => resolve()));
+    let fileOpen = false;
+    try {
+      fileOpen = fs.fstatSync(file).isFile();
+      fs.closeSync(file);
+    } catch {
+      // Closed by a handle that still thought it owned the number.
+    }
+    results[name] = { samePort, reply, fileOpen };
+  }
+  assert.deepEqual(results.net, { samePort: true, reply: 'b', fileOpen: true });
+  assert.deepEqual(results.rsnet, results.net);
+});
+
+test('listen(nodeServer): rsnet listens on a duplicate of a Node handle\'s descriptor, which stays Node\'s', T,
+  async () => {
+    const nodeServer = net.createServer((socket) => socket.end('node'));
+    await new Promise((resolve) => nodeServer.listen(0, '127.0.0.1', resolve));
+    const port = nodeServer.address().port;
+    const fd = nodeServer._handle.fd;
+    const server = rsnet.createServer((socket) => socket.end('rsnet'));
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(nodeServer, resolve);
+    });
+    try {
+      assert.equal(server.address().port, port);
+      assert.equal(nodeServer._handle.fd, fd);
+      // Once Node's server has closed its descriptor, the duplicate still listens.
+      await new Promise((resolve) => nodeServer.close(resolve));
+      const reply = await new Promise((resolve) => {
+        let data = '';
+        const client = net.connect(port, '127.0.0.1');
+        client.on('data', (d) => { data += d; });
+        client.on('error', (err) => resolve(err.code));
+        client.on('close', () => resolve(data));
+      });
+      assert.equal(reply, 'rsnet');
+    } finally {
+      server.close();
+    }
+  });
+
 function thrown(fn) {
   try {
     fn();
@@ -123,8 +212,9 @@ function thrown(fn) {
 
 test('fd: descriptors that are not sockets, or no int32, fail as in Node', T, async () => {
   const file = fs.openSync(__filename, 'r');
-  // A number no descriptor has here.
-  const closed = 1000 + (process.pid % 1000);
+  // A number no descriptor has here: one just closed.
+  const closed = fs.openSync(__filename, 'r');
+  fs.closeSync(closed);
   try {
     const results = {};
     for (const [name, impl] of [['net', net], ['rsnet', rsnet]]) {

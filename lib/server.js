@@ -95,8 +95,17 @@ class Server extends EventEmitter {
     this._listeningId++;
     const backlogFromArgs = toNumber(args.length > 1 && args[1]) ||
       toNumber(args.length > 2 && args[2]);
-    // listen(server) and listen(handle) listen on the descriptor behind them, as { fd } does.
-    options = options._handle || options.handle || options;
+    // listen(server) and listen(handle): as in Node, the handle itself. An rsnet server
+    // handle moves to this server; any other handle (Node's own, say) lends a duplicate of
+    // its descriptor and stays its owner's. A plain { fd } gives the descriptor away.
+    const handle = options._handle || options.handle;
+    if (handle instanceof ServerHandle) {
+      this._listenHandle(handle, backlogFromArgs);
+      return this;
+    }
+    const lent = handle !== null && typeof handle === 'object' &&
+      Object.getPrototypeOf(handle) !== Object.prototype;
+    if (handle) options = handle;
 
     // listen(), listen(cb), listen(null[, cb]) and { port: undefined | null }: any free port.
     if (args.length === 0 || typeof args[0] === 'function' ||
@@ -117,7 +126,7 @@ class Server extends EventEmitter {
     }
 
     if (typeof options.fd === 'number' && options.fd >= 0) {
-      this._listenFd(options.fd, backlogFromArgs);
+      this._listenFd(options.fd, backlogFromArgs, lent);
       return this;
     }
 
@@ -213,11 +222,16 @@ class Server extends EventEmitter {
 
   // listen({ fd }): an inherited socket (systemd's socket activation, say), bound or already
   // listening. As in Node, a descriptor that is not a TCP or Unix socket fails with EINVAL.
-  _listenFd(fd, backlog) {
+  _listenFd(fd, backlog, lent) {
     const handle = new ServerHandle();
-    let err = openFd(handle, fd);
+    let err = openFd(handle, fd, lent);
     if (err === 0) err = handle.listen(backlog || 511, this.pauseOnConnect);
-    if (err === 0) this[kPipe] = handle.pipe;
+    this._finishListen(handle, err, null, null);
+  }
+
+  _listenHandle(handle, backlog) {
+    disown(handle);
+    const err = handle.listening ? 0 : handle.listen(backlog || 511, this.pauseOnConnect);
     this._finishListen(handle, err, null, null);
   }
 
@@ -230,6 +244,8 @@ class Server extends EventEmitter {
     }
     this._handle = handle;
     own(handle, this);
+    // A Unix socket taken by descriptor or handle counts as one (its address() is null).
+    if (this[kPath] === null) this[kPipe] = (handle.address() || {}).family === 'unix';
     if (this[kUnref]) handle.unref();
     process.nextTick(() => {
       // close() in the same tick still emits 'listening' in Node only if still open.
@@ -361,9 +377,9 @@ class Server extends EventEmitter {
   }
 }
 
-// Adopts descriptor `fd` into `handle` (setting handle.pipe); 0 or a negative errno. As
+// Adopts descriptor `fd` (a duplicate if `lent`) into `handle`; 0 or a negative errno. As
 // Node's createServerHandle: anything but a TCP or Unix socket fails with EINVAL.
-function openFd(handle, fd) {
+function openFd(handle, fd, lent = false) {
   let type = 'UNKNOWN';
   try {
     validateInt32(fd, 'fd', 0);
@@ -372,8 +388,7 @@ function openFd(handle, fd) {
     // A descriptor that is no int32 is just as invalid.
   }
   if (type !== 'TCP' && type !== 'PIPE') return UV_EINVAL;
-  handle.pipe = type === 'PIPE';
-  return handle.open(fd);
+  return handle.open(fd, lent);
 }
 
 // net._createServerHandle(address, port, addressType, fd, flags): a bound server handle,

@@ -41,31 +41,42 @@ fn socket_type(fd: i32) -> &'static str {
   };
   let domain = Domain::from(i32::from(local.family()));
   let ip = domain == Domain::IPV4 || domain == Domain::IPV6;
-  match (kind, ip) {
-    (Type::STREAM, true) => "TCP",
-    (Type::DGRAM, true) => "UDP",
-    (_, false) if domain == Domain::UNIX => "PIPE",
+  match kind {
+    Type::STREAM if ip => "TCP",
+    Type::STREAM if domain == Domain::UNIX => "PIPE",
+    Type::DGRAM if ip => "UDP",
     _ => "UNKNOWN",
   }
 }
 
-/// Takes over `fd`, a stream socket (rsnet reads and writes sockets only: a FIFO is refused
-/// with ENOTSOCK and left open), and makes it non-blocking, as libuv's open does.
-pub fn adopt(fd: i32) -> io::Result<Socket> {
+/// Takes over `fd`, a stream socket, and makes it non-blocking, as libuv's open does; with
+/// `duplicate`, takes a duplicate instead and leaves `fd` to its owner. On error nothing is
+/// taken: rsnet reads and writes sockets only, so a FIFO is refused with ENOTSOCK.
+pub fn adopt(fd: i32, duplicate: bool) -> io::Result<Socket> {
   if fd < 0 {
     return Err(io::Error::from_raw_os_error(libc::EBADF));
   }
   {
-    // SAFETY: borrowed for the check only; a closed fd makes getsockopt fail with EBADF.
+    // SAFETY: borrowed for the checks only; a closed fd makes getsockopt fail with EBADF.
     let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
-    if SockRef::from(&borrowed).r#type()? != Type::STREAM {
+    let socket = SockRef::from(&borrowed);
+    if socket.r#type()? != Type::STREAM {
       return Err(io::Error::from_raw_os_error(libc::ENOTSOCK));
     }
+    // Before taking it over, so that a failure leaves the descriptor open.
+    socket.set_nonblocking(true)?;
+  }
+  if duplicate {
+    // SAFETY: F_DUPFD_CLOEXEC returns a new descriptor that only this socket owns.
+    let copy = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    if copy < 0 {
+      return Err(io::Error::last_os_error());
+    }
+    // SAFETY: as above.
+    return Ok(unsafe { Socket::from_raw_fd(copy) });
   }
   // SAFETY: the caller gives the descriptor away, as with libuv's uv_tcp_open.
-  let socket = unsafe { Socket::from_raw_fd(fd) };
-  socket.set_nonblocking(true)?;
-  Ok(socket)
+  Ok(unsafe { Socket::from_raw_fd(fd) })
 }
 
 #[cfg(test)]
@@ -78,6 +89,7 @@ mod tests {
     let tcp = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
     let udp = Socket::new(Domain::IPV6, Type::DGRAM, None).unwrap();
     let unix = Socket::new(Domain::UNIX, Type::STREAM, None).unwrap();
+    let unix_dgram = Socket::new(Domain::UNIX, Type::DGRAM, None).unwrap();
     let file = std::fs::File::open("Cargo.toml").unwrap();
     let mut fds = [0; 2];
     // SAFETY: pipe fills both descriptors.
@@ -85,17 +97,24 @@ mod tests {
     assert_eq!(handle_type(tcp.as_raw_fd()), "TCP");
     assert_eq!(handle_type(udp.as_raw_fd()), "UDP");
     assert_eq!(handle_type(unix.as_raw_fd()), "PIPE");
+    assert_eq!(handle_type(unix_dgram.as_raw_fd()), "UNKNOWN");
     assert_eq!(handle_type(file.as_raw_fd()), "FILE");
     assert_eq!(handle_type(fds[0]), "PIPE");
     assert_eq!(handle_type(-1), "UNKNOWN");
     // A pipe is not a socket: refused and left open.
     assert_eq!(
-      adopt(fds[0]).unwrap_err().raw_os_error(),
+      adopt(fds[0], false).unwrap_err().raw_os_error(),
       Some(libc::ENOTSOCK)
     );
     assert_eq!(handle_type(fds[0]), "PIPE");
+    // A duplicate leaves the original to its owner.
+    let copy = adopt(unix.as_raw_fd(), true).unwrap();
+    assert_ne!(copy.as_raw_fd(), unix.as_raw_fd());
+    drop(copy);
+    assert_eq!(handle_type(unix.as_raw_fd()), "PIPE");
     let raw = tcp.into_raw_fd();
-    let adopted = adopt(raw).unwrap();
+    let adopted = adopt(raw, false).unwrap();
+    assert_eq!(adopted.as_raw_fd(), raw);
     assert!(adopted.nonblocking().unwrap());
     // SAFETY: closing the test's own pipe.
     unsafe {

@@ -27,6 +27,8 @@ struct Listener {
   socket: Option<Socket>,
   closing: bool,
   listening: bool,
+  /// Taken over by descriptor (listen({ fd })) rather than bound here.
+  adopted: bool,
 }
 
 pub struct ServerShared {
@@ -57,10 +59,11 @@ impl ServerShared {
       if !state.listening {
         // Never listened: no task owns the socket, so close it here.
         state.socket = None;
-      } else if let Some(socket) = state.socket.as_ref() {
+      } else if let (Some(socket), false) = (state.socket.as_ref(), state.adopted) {
         // Stop listening now, as Node's synchronous close does: new connections are
         // refused and the port is free at once. The task closes the descriptor after
-        // taking it out of the reactor.
+        // taking it out of the reactor. Not for a socket taken over from elsewhere: other
+        // processes may share it, and a shutdown would stop it for them too.
         let _ = socket.shutdown(std::net::Shutdown::Both);
       }
     }
@@ -205,6 +208,7 @@ impl ServerHandle {
         socket: None,
         closing: false,
         listening: false,
+        adopted: false,
       }),
       wake: Notify::new(),
       counted: AtomicBool::new(false),
@@ -243,21 +247,29 @@ impl ServerHandle {
     status(addr::unix(&path).and_then(|a| self.bind(&a, false, false)))
   }
 
-  /// Takes over `fd`, a stream socket (bound, or listening already); listen() follows.
-  /// Returns 0 or a negative errno (the descriptor is left open then).
+  /// Takes over `fd`, a stream socket (bound, or listening already), or a duplicate of it
+  /// when its owner keeps it; listen() follows. Returns 0 or a negative errno (nothing is
+  /// taken then).
   #[napi]
-  pub fn open(&self, fd: i32) -> i32 {
+  pub fn open(&self, fd: i32, duplicate: bool) -> i32 {
     let mut state = lock(&self.shared.state);
     if state.closing || state.socket.is_some() {
       return -libc::EINVAL;
     }
-    match crate::fd::adopt(fd) {
+    match crate::fd::adopt(fd, duplicate) {
       Ok(socket) => {
         state.socket = Some(socket);
+        state.adopted = true;
         0
       }
       Err(err) => errno_of(&err),
     }
+  }
+
+  /// Whether listen() succeeded on this handle (listen(handle) may pass a listening one).
+  #[napi(getter)]
+  pub fn listening(&self) -> bool {
+    lock(&self.shared.state).listening
   }
 
   /// Listens and starts accepting. Returns 0 or a negative errno.

@@ -632,7 +632,7 @@ impl SocketHandle {
       }
     }
     let runtime = runtime::handle().map_err(|e| io::Error::other(e.reason))?;
-    let socket = crate::fd::adopt(fd)?;
+    let socket = crate::fd::adopt(fd, false)?;
     lock(&self.shared.io).socket = Some(socket);
     self.shared.reading.store(false, Ordering::Relaxed);
     let _guard = runtime.spawn(drive(self.shared.clone(), false));
