@@ -1094,6 +1094,76 @@ test('onread: pause() and resume() from the callback, a small buffer and an earl
   assert.deepEqual(rsnet, node);
 });
 
+test('onread: pause() and resume() inside a callback that then returns false keep the end after the data', T,
+  async () => {
+    const sent = patterned(5000, 31);
+    const { node, rsnet } = await sideBySide(async (run) => {
+      const server = await run.listen({}, (socket) => socket.end(sent));
+      const received = [];
+      const socket = run.track(run.net.connect({
+        port: server.address().port,
+        host: '127.0.0.1',
+        onread: {
+          buffer: Buffer.alloc(1000),
+          callback(n, buf) {
+            received.push(Buffer.from(buf.subarray(0, n)));
+            if (received.length === 1) {
+              // Stop until the rest of the data and the end have arrived.
+              setTimeout(() => socket.resume(), 100);
+              return false;
+            }
+            if (received.length === 2) {
+              socket.pause();
+              socket.resume();
+              setTimeout(() => socket.resume(), 20);
+              return false;
+            }
+            return true;
+          },
+        },
+      }));
+      const order = [];
+      socket.on('end', () => order.push(`end after ${Buffer.concat(received).length} bytes`));
+      const events = record(socket, EVENTS, run);
+      await events.closed;
+      return { order, sameBytes: Buffer.concat(received).equals(sent), events: keyEvents(events) };
+    });
+    assert.deepEqual(node, { order: ['end after 5000 bytes'], sameBytes: true,
+      events: ['connect', 'ready', 'end', 'close(false)'] });
+    assert.deepEqual(rsnet, node);
+  });
+
+test('onread: data held back when the socket is destroyed is not delivered after a new connect()', T, async () => {
+  const { node, rsnet } = await sideBySide(async (run) => {
+    let accepted = 0;
+    const server = await run.listen({}, (socket) => {
+      socket.on('error', () => {});
+      socket.write(accepted++ === 0 ? 'OLD-OLD-OLD-OLD' : 'new');
+    });
+    const received = [];
+    const socket = run.track(new run.net.Socket({
+      onread: {
+        buffer: Buffer.alloc(4),
+        callback(n, buf) {
+          received.push(buf.subarray(0, n).toString());
+          return received.length > 1;
+        },
+      },
+    }));
+    socket.connect(server.address().port, '127.0.0.1');
+    await until(() => received.length === 1, 'first callback');
+    await delay(50);
+    socket.destroy();
+    await next(socket, 'close');
+    socket.connect(server.address().port, '127.0.0.1', () => socket.resume());
+    await until(() => received.length === 2, 'data from the second connection');
+    await delay(50);
+    return { received };
+  });
+  assert.deepEqual(node.received, ['OLD-', 'new']);
+  assert.deepEqual(rsnet, node);
+});
+
 // ---------------------------------------------------------------------------------------
 // 4. Half-open connections and how sockets close
 

@@ -46,6 +46,8 @@ const kBuffer = Symbol('kBuffer');
 const kBufferGen = Symbol('kBufferGen');
 const kBufferCb = Symbol('kBufferCb');
 const kBufferRest = Symbol('kBufferRest');
+const kBufferUsed = Symbol('kBufferUsed');
+const kBufferDelivering = Symbol('kBufferDelivering');
 
 class Socket extends stream.Duplex {
   constructor(options) {
@@ -84,6 +86,11 @@ class Socket extends stream.Duplex {
     this[kBufferCb] = null;
     // What did not fit before the callback asked to stop: delivered first when reading resumes.
     this[kBufferRest] = null;
+    // Whether reads go into the user's buffer: Node reads into its own buffers when a buffer
+    // function's first answer is no Uint8Array, and then passes the callback whatever it has.
+    this[kBufferUsed] = false;
+    // Set while callbacks run, so that a resume() from one does not deliver the end early.
+    this[kBufferDelivering] = false;
     const onread = options.onread;
     if (onread !== null && typeof onread === 'object' && typeof onread.callback === 'function' &&
         (isUint8Array(onread.buffer) || typeof onread.buffer === 'function')) {
@@ -92,6 +99,7 @@ class Socket extends stream.Duplex {
         this[kBufferGen] = onread.buffer;
       } else {
         this[kBuffer] = onread.buffer;
+        this[kBufferUsed] = true;
       }
       this[kBufferCb] = onread.callback;
     }
@@ -153,7 +161,10 @@ class Socket extends stream.Duplex {
     // As Node's initSocketHandle: a buffer generator gives the first buffer now.
     if (this[kBufferGen] !== null) {
       const first = this[kBufferGen]();
-      if (isUint8Array(first)) this[kBuffer] = first;
+      if (isUint8Array(first)) {
+        this[kBuffer] = first;
+        this[kBufferUsed] = true;
+      }
     }
   }
 
@@ -206,11 +217,20 @@ class Socket extends stream.Duplex {
       return;
     }
     this._unrefTimer();
+    this[kBufferDelivering] = true;
+    try {
+      this._fillUserBuffers(buffer);
+    } finally {
+      this[kBufferDelivering] = false;
+    }
+  }
+
+  _fillUserBuffers(buffer) {
     let offset = 0;
     while (offset < buffer.length) {
       const target = this[kBuffer];
       let n = buffer.length - offset;
-      if (isUint8Array(target)) {
+      if (this[kBufferUsed]) {
         n = Math.min(n, target.length);
         // libuv refuses to read into an empty buffer.
         if (n === 0) return this._onReadEnd(kind.READ_ERROR, UV_ENOBUFS);
@@ -237,6 +257,11 @@ class Socket extends stream.Duplex {
   }
 
   _onReadEnd(type, payload) {
+    // libuv asks for a buffer before it reads the end, too.
+    if (type === kind.EOF && this[kBufferUsed] && this[kBuffer].length === 0) {
+      type = kind.READ_ERROR;
+      payload = UV_ENOBUFS;
+    }
     if (type === kind.READ_ERROR) return this.destroy(errnoException(payload, 'read'));
     return this._onEof();
   }
@@ -333,7 +358,7 @@ class Socket extends stream.Duplex {
 
   _startReading() {
     const end = this[kReadEnd];
-    if (end !== null && this[kBufferRest] === null) {
+    if (end !== null && this[kBufferRest] === null && !this[kBufferDelivering]) {
       this[kReadEnd] = null;
       return this._onReadEnd(end.type, end.payload);
     }
@@ -456,6 +481,9 @@ class Socket extends stream.Duplex {
     this.connecting = false;
     this[kAttempt] = null;
     this[kPendingWrite] = null;
+    // What was read but not taken belonged to this connection, not to a later connect().
+    this[kReadEnd] = null;
+    this[kBufferRest] = null;
     if (this[kTimeout]) {
       clearTimeout(this[kTimeout]);
       this[kTimeout] = null;
