@@ -246,23 +246,32 @@ test('fd: descriptors that are not sockets, or no int32, fail as in Node', T, as
   }
 });
 
-test('new Socket({ fd }) on a FIFO: rsnet reads sockets only and says so with open ENOTSOCK', T, () => {
-  // Node wraps a FIFO in a pipe handle; rsnet refuses it cleanly and leaves it open.
-  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'rsnet-fifo-'));
-  const fifo = path.join(dir, 'fifo');
-  try {
-    require('node:child_process').execFileSync('mkfifo', [fifo]);
-    const fd = fs.openSync(fifo, fs.constants.O_RDWR);
-    try {
-      const err = thrown(() => new rsnet.Socket({ fd }));
-      assert.equal(err.code, 'ENOTSOCK');
-      assert.equal(err.syscall, 'open');
-      assert.equal(err.message, 'open ENOTSOCK');
-      assert.ok(fs.fstatSync(fd).isFIFO());
-    } finally {
-      fs.closeSync(fd);
+test('new Socket({ fd }) on FIFOs: stdin read to the end and a report written to stdout, as in Node', T,
+  async () => {
+    const size = 300 * 1024;
+    const results = {};
+    for (const [name, moduleId] of MODULE_IDS) {
+      results[name] = await new Promise((resolve, reject) => {
+        // Node gives a child socket pairs for 'pipe'; a shell's | gives it real pipes.
+        const quote = (arg) => `'${arg.replace(/'/g, "'\\''")}'`;
+        const command = `head -c ${size} /dev/zero | ${[process.execPath, CHILD, moduleId, 'stdio'].map(quote).join(' ')} | cat`;
+        const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d) => { out += d; });
+        child.stderr.on('data', (d) => { err += d; });
+        const timer = setTimeout(() => child.kill(), 8000);
+        child.on('exit', (code) => {
+          clearTimeout(timer);
+          if (code !== 0) reject(new Error(`${name} stdio child exited with ${code}: ${err}`));
+          else resolve(JSON.parse(out));
+        });
+      });
     }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+    assert.deepEqual(results.net, {
+      bytes: size,
+      events: ['data', 'end', 'close false'],
+      state: { address: {}, readyState: 'closed', bytesRead: size, fifos: true },
+    });
+    assert.deepEqual(results.rsnet, results.net);
+  });

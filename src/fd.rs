@@ -3,7 +3,7 @@
 
 use std::io;
 use std::mem::MaybeUninit;
-use std::os::fd::{BorrowedFd, FromRawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd};
 
 use socket2::{Domain, SockRef, Socket, Type};
 
@@ -49,18 +49,20 @@ fn socket_type(fd: i32) -> &'static str {
   }
 }
 
-/// Takes over `fd`, a stream socket, and makes it non-blocking, as libuv's open does; with
-/// `duplicate`, takes a duplicate instead and leaves `fd` to its owner. On error nothing is
-/// taken: rsnet reads and writes sockets only, so a FIFO is refused with ENOTSOCK.
-pub fn adopt(fd: i32, duplicate: bool) -> io::Result<Socket> {
+/// Takes over `fd`, a stream socket (or a FIFO, if `fifo_ok`), and makes it non-blocking,
+/// as libuv's open does; with `duplicate`, takes a duplicate instead and leaves `fd` to its
+/// owner. Returns the descriptor (as a Socket, whatever it is) and whether it is a FIFO.
+/// On error nothing is taken.
+pub fn adopt(fd: i32, duplicate: bool, fifo_ok: bool) -> io::Result<(Socket, bool)> {
   if fd < 0 {
     return Err(io::Error::from_raw_os_error(libc::EBADF));
   }
+  let fifo = fifo_ok && handle_type(fd) == "PIPE" && !is_socket(fd);
   {
     // SAFETY: borrowed for the checks only; a closed fd makes getsockopt fail with EBADF.
     let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
     let socket = SockRef::from(&borrowed);
-    if socket.r#type()? != Type::STREAM {
+    if !fifo && socket.r#type()? != Type::STREAM {
       return Err(io::Error::from_raw_os_error(libc::ENOTSOCK));
     }
     // Before taking it over, so that a failure leaves the descriptor open.
@@ -73,16 +75,34 @@ pub fn adopt(fd: i32, duplicate: bool) -> io::Result<Socket> {
       return Err(io::Error::last_os_error());
     }
     // SAFETY: as above.
-    return Ok(unsafe { Socket::from_raw_fd(copy) });
+    return Ok((unsafe { Socket::from_raw_fd(copy) }, fifo));
   }
   // SAFETY: the caller gives the descriptor away, as with libuv's uv_tcp_open.
-  Ok(unsafe { Socket::from_raw_fd(fd) })
+  Ok((unsafe { Socket::from_raw_fd(fd) }, fifo))
+}
+
+/// Closes a descriptor rsnet owns, except stdin, stdout and stderr (taken by number), which
+/// libuv never closes either: the process keeps writing to them after the socket is gone.
+pub fn release(socket: Option<Socket>) {
+  if let Some(socket) = socket {
+    if socket.as_raw_fd() <= libc::STDERR_FILENO {
+      let _ = socket.into_raw_fd();
+    }
+  }
+}
+
+fn is_socket(fd: i32) -> bool {
+  let mut stat = MaybeUninit::<libc::stat>::uninit();
+  // SAFETY: fstat fills `stat` when it returns 0.
+  unsafe {
+    libc::fstat(fd, stat.as_mut_ptr()) == 0
+      && stat.assume_init().st_mode & libc::S_IFMT == libc::S_IFSOCK
+  }
 }
 
 #[cfg(test)]
 mod tests {
   use super::*;
-  use std::os::fd::{AsRawFd, IntoRawFd};
 
   #[test]
   fn names_descriptors_as_libuv_does() {
@@ -101,19 +121,23 @@ mod tests {
     assert_eq!(handle_type(file.as_raw_fd()), "FILE");
     assert_eq!(handle_type(fds[0]), "PIPE");
     assert_eq!(handle_type(-1), "UNKNOWN");
-    // A pipe is not a socket: refused and left open.
+    // Unless asked for, a pipe is refused and left open.
     assert_eq!(
-      adopt(fds[0], false).unwrap_err().raw_os_error(),
+      adopt(fds[0], false, false).unwrap_err().raw_os_error(),
       Some(libc::ENOTSOCK)
     );
     assert_eq!(handle_type(fds[0]), "PIPE");
+    let (fifo, is_fifo) = adopt(fds[0], true, true).unwrap();
+    assert!(is_fifo);
+    drop(fifo);
     // A duplicate leaves the original to its owner.
-    let copy = adopt(unix.as_raw_fd(), true).unwrap();
+    let (copy, is_fifo) = adopt(unix.as_raw_fd(), true, true).unwrap();
+    assert!(!is_fifo);
     assert_ne!(copy.as_raw_fd(), unix.as_raw_fd());
     drop(copy);
     assert_eq!(handle_type(unix.as_raw_fd()), "PIPE");
     let raw = tcp.into_raw_fd();
-    let adopted = adopt(raw, false).unwrap();
+    let (adopted, _) = adopt(raw, false, false).unwrap();
     assert_eq!(adopted.as_raw_fd(), raw);
     assert!(adopted.nonblocking().unwrap());
     // SAFETY: closing the test's own pipe.

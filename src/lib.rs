@@ -11,6 +11,7 @@ mod options;
 mod runtime;
 mod server;
 mod socket;
+mod transport;
 mod wake;
 
 use napi::bindgen_prelude::Function;

@@ -58,7 +58,7 @@ impl ServerShared {
       state.closing = true;
       if !state.listening {
         // Never listened: no task owns the socket, so close it here.
-        state.socket = None;
+        crate::fd::release(state.socket.take());
       } else if let (Some(socket), false) = (state.socket.as_ref(), state.adopted) {
         // Stop listening now, as Node's synchronous close does: new connections are
         // refused and the port is free at once. The task closes the descriptor after
@@ -120,8 +120,7 @@ async fn accept_loop(shared: Arc<ServerShared>, fd: RawFd) {
 
 fn close_now(shared: &ServerShared, afd: Option<AsyncFd<Fd>>) {
   drop(afd);
-  let socket = lock(&shared.state).socket.take();
-  drop(socket);
+  crate::fd::release(lock(&shared.state).socket.take());
 }
 
 /// Accepts every pending connection. Returns true after an error worth backing off for.
@@ -256,8 +255,8 @@ impl ServerHandle {
     if state.closing || state.socket.is_some() {
       return -libc::EINVAL;
     }
-    match crate::fd::adopt(fd, duplicate) {
-      Ok(socket) => {
+    match crate::fd::adopt(fd, duplicate, false) {
+      Ok((socket, _)) => {
         state.socket = Some(socket);
         state.adopted = true;
         0

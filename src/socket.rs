@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::io::{self, IoSlice};
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Poll;
@@ -15,7 +15,7 @@ use std::time::Duration;
 use napi::bindgen_prelude::BufferSlice;
 use napi::{Env, Result};
 use napi_derive::napi;
-use socket2::{Domain, SockAddr, SockRef, Socket, Type};
+use socket2::{Domain, SockAddr, Socket, Type};
 use tokio::io::unix::{AsyncFd, AsyncFdReadyGuard};
 
 use crate::addr::{self, AddressInfo};
@@ -23,6 +23,7 @@ use crate::errors::{errno_of, status};
 use crate::events::{self, kind, Batch, EnvContext, Payload, Teardown};
 use crate::options;
 use crate::runtime::{self, register, Fd};
+use crate::transport;
 use crate::wake::TaskWake;
 
 /// Largest read; Node reads 64 KiB at a time too.
@@ -42,8 +43,6 @@ const MAX_UNDELIVERED: usize = 1024 * 1024;
 /// Reading resumes once JavaScript has taken all but this much: waking the I/O thread for
 /// every chunk taken would cost a thread wake-up per 64 KiB.
 const RESUME_UNDELIVERED: usize = MAX_UNDELIVERED / 4;
-/// Buffers per sendmsg; Linux's IOV_MAX is 1024.
-const MAX_IOV: usize = 1024;
 
 /// Bytes that the kernel did not take yet, with whether they end a write request.
 struct Chunk {
@@ -95,6 +94,8 @@ pub struct SocketShared {
   /// Set when reading stopped at MAX_UNDELIVERED; the JS thread wakes the task when it
   /// takes the events.
   throttled: AtomicBool,
+  /// A FIFO taken by descriptor, not a socket: read and written as a file (see transport).
+  fifo: AtomicBool,
 }
 
 fn lock(io: &Mutex<Io>) -> MutexGuard<'_, Io> {
@@ -123,6 +124,7 @@ impl SocketShared {
       pending: AtomicBool::new(false),
       undelivered: AtomicUsize::new(0),
       throttled: AtomicBool::new(false),
+      fifo: AtomicBool::new(false),
     });
     let weak: std::sync::Weak<dyn Teardown> = Arc::downgrade(&shared) as _;
     env.register(id, weak);
@@ -183,12 +185,12 @@ impl SocketShared {
       drop(io);
       // SAFETY: see above; the descriptor outlives this call.
       let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
-      let socket = SockRef::from(&borrowed);
+      let fifo = self.fifo.load(Ordering::Relaxed);
       let result = if let [buf] = bufs {
-        socket.send_with_flags(buf, libc::MSG_NOSIGNAL)
+        transport::write(borrowed, fifo, &[IoSlice::new(buf)])
       } else {
-        let slices: Vec<IoSlice> = bufs.iter().take(MAX_IOV).map(|b| IoSlice::new(b)).collect();
-        socket.send_vectored_with_flags(&slices, libc::MSG_NOSIGNAL)
+        let slices: Vec<IoSlice> = bufs.iter().map(|b| IoSlice::new(b)).collect();
+        transport::write(borrowed, fifo, &slices)
       };
       match result {
         Ok(n) => sent = n,
@@ -223,12 +225,20 @@ impl SocketShared {
     if io.queue.is_empty() {
       io.shutdown = ShutdownState::Done;
       return match io.socket.as_ref() {
-        Some(socket) => status(socket.shutdown(std::net::Shutdown::Write)),
+        Some(socket) => status(self.shutdown_write(socket)),
         None => -libc::ENOTCONN,
       };
     }
     io.shutdown = ShutdownState::Pending;
     1
+  }
+
+  /// A FIFO has no write side to shut: as with libuv's pipe, end() only stops writing.
+  fn shutdown_write(&self, socket: &Socket) -> io::Result<()> {
+    if self.fifo.load(Ordering::Relaxed) {
+      return Ok(());
+    }
+    socket.shutdown(std::net::Shutdown::Write)
   }
 
   fn with_socket<T>(&self, f: impl FnOnce(&Socket) -> io::Result<T>) -> io::Result<T> {
@@ -305,8 +315,7 @@ async fn wait_for_close(shared: &SocketShared) {
 /// Deregisters before closing, so the reactor never sees a reused descriptor number.
 fn close_now(shared: &SocketShared, afd: Option<AsyncFd<Fd>>) {
   drop(afd);
-  let socket = lock(&shared.io).socket.take();
-  drop(socket);
+  crate::fd::release(lock(&shared.io).socket.take());
 }
 
 /// Waits for a non-blocking connect; reports its result. Returns whether it succeeded.
@@ -429,7 +438,12 @@ fn read_chunks(
     scratch.clear();
     // Without the lock: only this thread closes the descriptor, and holding the lock over
     // the syscall made the JS thread's writes wait for it (a futex sleep per round trip).
-    match SockRef::from(guard.get_inner()).recv(scratch.spare_capacity_mut()) {
+    let fifo = shared.fifo.load(Ordering::Relaxed);
+    match transport::read(
+      guard.get_inner().as_fd(),
+      fifo,
+      scratch.spare_capacity_mut(),
+    ) {
       Ok(0) => {
         batch.push(kind::EOF, shared.id, Payload::None);
         return true;
@@ -513,7 +527,7 @@ fn flush(shared: &SocketShared, mut guard: AsyncFdReadyGuard<'_, Fd>) {
         .take(64)
         .map(|c| IoSlice::new(&c.data[c.sent..]))
         .collect();
-      match socket.send_vectored_with_flags(&slices, libc::MSG_NOSIGNAL) {
+      match transport::write(socket.as_fd(), shared.fifo.load(Ordering::Relaxed), &slices) {
         Ok(mut n) => {
           while n > 0 {
             let Some(chunk) = io.queue.front_mut() else {
@@ -547,7 +561,7 @@ fn flush(shared: &SocketShared, mut guard: AsyncFdReadyGuard<'_, Fd>) {
     if io.queue.is_empty() && matches!(io.shutdown, ShutdownState::Pending) {
       io.shutdown = ShutdownState::Done;
       shutdown_result = Some(match io.socket.as_ref() {
-        Some(socket) if error == 0 => status(socket.shutdown(std::net::Shutdown::Write)),
+        Some(socket) if error == 0 => status(shared.shutdown_write(socket)),
         _ => error,
       });
     }
@@ -632,7 +646,8 @@ impl SocketHandle {
       }
     }
     let runtime = runtime::handle().map_err(|e| io::Error::other(e.reason))?;
-    let socket = crate::fd::adopt(fd, false)?;
+    let (socket, fifo) = crate::fd::adopt(fd, false, true)?;
+    self.shared.fifo.store(fifo, Ordering::Relaxed);
     lock(&self.shared.io).socket = Some(socket);
     self.shared.reading.store(false, Ordering::Relaxed);
     let _guard = runtime.spawn(drive(self.shared.clone(), false));
