@@ -136,69 +136,114 @@ test('listen({ fd }) then close(): the socket stays open for the other processes
   assert.deepEqual(results.rsnet, results.net);
 });
 
-test('listen(server): the other server\'s handle serves this one, and no descriptor is closed twice', T, async () => {
-  const results = {};
-  for (const [name, impl] of [['net', net], ['rsnet', rsnet]]) {
-    const a = impl.createServer((socket) => socket.end('a'));
-    await new Promise((resolve) => a.listen(0, '127.0.0.1', resolve));
-    const port = a.address().port;
-    const b = impl.createServer((socket) => socket.end('b'));
-    await new Promise((resolve, reject) => {
-      b.once('error', reject);
-      b.listen(a, resolve);
-    });
-    const samePort = b.address().port === port;
-    const reply = await new Promise((resolve) => {
-      let data = '';
-      const client = net.connect(port, '127.0.0.1');
-      client.on('data', (d) => { data += d; });
-      client.on('error', (err) => resolve(err.code));
-      client.on('close', () => resolve(data));
-    });
-    // A descriptor opened now may reuse a number a double close would hit.
-    const file = fs.openSync(__filename, 'r');
-    await new Promise((resolve) => a.close(resolve));
-    await new Promise((resolve) => b.close(() => resolve()));
-    let fileOpen = false;
-    try {
-      fileOpen = fs.fstatSync(file).isFile();
-      fs.closeSync(file);
-    } catch {
-      // Closed by a handle that still thought it owned the number.
-    }
-    results[name] = { samePort, reply, fileOpen };
-  }
-  assert.deepEqual(results.net, { samePort: true, reply: 'b', fileOpen: true });
-  assert.deepEqual(results.rsnet, results.net);
-});
+// Resolves with the reply a server gives to "hi" on `port`, or the connect error's code.
+function ask(port) {
+  return new Promise((resolve) => {
+    let data = '';
+    const client = net.connect(port, '127.0.0.1', () => client.end('hi'));
+    client.on('data', (d) => { data += d; });
+    client.on('error', (err) => resolve(err.code));
+    client.on('close', () => resolve(data));
+  });
+}
 
-test('listen(nodeServer): rsnet listens on a duplicate of a Node handle\'s descriptor, which stays Node\'s', T,
+test('listen(server): the other server\'s handle serves this one with this one\'s options, closed once', T,
   async () => {
-    const nodeServer = net.createServer((socket) => socket.end('node'));
+    const results = {};
+    for (const [name, impl] of [['net', net], ['rsnet', rsnet]]) {
+      // a would start connections paused; b, which takes its handle over, would not.
+      const a = impl.createServer({ pauseOnConnect: true }, (socket) => socket.resume().end('a'));
+      await new Promise((resolve) => a.listen(0, '127.0.0.1', resolve));
+      const port = a.address().port;
+      const oldFd = a._handle.fd;
+      const b = impl.createServer((socket) => socket.on('data', (d) => socket.end(`b got ${d}`)));
+      await new Promise((resolve, reject) => {
+        b.once('error', reject);
+        b.listen(a, resolve);
+      });
+      const samePort = b.address().port === port;
+      const reply = await ask(port);
+      await new Promise((resolve) => a.close(resolve));
+      // Once the descriptor is closed, a file opened now takes its number: a second close
+      // of that number by b would close the file.
+      for (let i = 0; i < 200; i++) {
+        try {
+          fs.fstatSync(oldFd);
+        } catch {
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const file = fs.openSync(__filename, 'r');
+      await new Promise((resolve) => b.close(() => resolve()));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      let fileOpen = false;
+      try {
+        fileOpen = fs.fstatSync(file).isFile();
+        fs.closeSync(file);
+      } catch {
+        // Closed by a handle that still thought it owned the number.
+      }
+      results[name] = { samePort, reply, fileOpen, reused: file === oldFd };
+    }
+    assert.deepEqual(results.net, { samePort: true, reply: 'b got hi', fileOpen: true, reused: true });
+    assert.deepEqual(results.rsnet, results.net);
+  });
+
+test('listen(nodeServer) and listen(nodeServer._handle): rsnet listens on a duplicate, Node keeps its own', T,
+  async () => {
+    const listenOn = async (what) => {
+      const server = rsnet.createServer((socket) => socket.resume().end('rsnet'));
+      await new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(what, resolve);
+      });
+      return server;
+    };
+    const nodeServer = net.createServer((socket) => socket.resume().end('node'));
     await new Promise((resolve) => nodeServer.listen(0, '127.0.0.1', resolve));
     const port = nodeServer.address().port;
-    const fd = nodeServer._handle.fd;
-    const server = rsnet.createServer((socket) => socket.end('rsnet'));
-    await new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(nodeServer, resolve);
-    });
+    // The bare handle: once rsnet's server is closed, Node's still serves.
+    const fromHandle = await listenOn(nodeServer._handle);
+    assert.equal(fromHandle.address().port, port);
+    await new Promise((resolve) => fromHandle.close(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(await ask(port), 'node');
+    // The server: once Node's is closed, the duplicate still listens.
+    const fromServer = await listenOn(nodeServer);
     try {
-      assert.equal(server.address().port, port);
-      assert.equal(nodeServer._handle.fd, fd);
-      // Once Node's server has closed its descriptor, the duplicate still listens.
       await new Promise((resolve) => nodeServer.close(resolve));
-      const reply = await new Promise((resolve) => {
-        let data = '';
-        const client = net.connect(port, '127.0.0.1');
-        client.on('data', (d) => { data += d; });
-        client.on('error', (err) => resolve(err.code));
-        client.on('close', () => resolve(data));
-      });
-      assert.equal(reply, 'rsnet');
+      assert.equal(await ask(port), 'rsnet');
     } finally {
-      server.close();
+      fromServer.close();
     }
+  });
+
+test('new Socket({ fd }) on one end of a pipe: reading the write end and writing the read end fail as in Node', T,
+  async () => {
+    const results = {};
+    for (const [name, moduleId] of MODULE_IDS) {
+      results[name] = await new Promise((resolve, reject) => {
+        const quote = (arg) => `'${arg.replace(/'/g, "'\\''")}'`;
+        const command = `echo hi | ${[process.execPath, CHILD, moduleId, 'pipe-ends'].map(quote).join(' ')} | cat`;
+        const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d) => { out += d; });
+        child.stderr.on('data', (d) => { err += d; });
+        const timer = setTimeout(() => child.kill(), 8000);
+        child.on('exit', (code) => {
+          clearTimeout(timer);
+          if (code !== 0) reject(new Error(`${name} pipe-ends child exited with ${code}: ${err}`));
+          else resolve(JSON.parse(out));
+        });
+      });
+    }
+    assert.deepEqual(results.net, {
+      readingStdout: ['error read ENOTCONN', 'close true'],
+      writingStdin: ['callback EPIPE', 'error write EPIPE', 'close true'],
+    });
+    assert.deepEqual(results.rsnet, results.net);
   });
 
 function thrown(fn) {

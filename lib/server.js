@@ -98,14 +98,12 @@ class Server extends EventEmitter {
     // listen(server) and listen(handle): as in Node, the handle itself. An rsnet server
     // handle moves to this server; any other handle (Node's own, say) lends a duplicate of
     // its descriptor and stays its owner's. A plain { fd } gives the descriptor away.
-    const handle = options._handle || options.handle;
-    if (handle instanceof ServerHandle) {
-      this._listenHandle(handle, backlogFromArgs);
+    options = options._handle || options.handle || options;
+    if (options instanceof ServerHandle) {
+      this._listenHandle(options, backlogFromArgs);
       return this;
     }
-    const lent = handle !== null && typeof handle === 'object' &&
-      Object.getPrototypeOf(handle) !== Object.prototype;
-    if (handle) options = handle;
+    const lent = Object.getPrototypeOf(options) !== Object.prototype;
 
     // listen(), listen(cb), listen(null[, cb]) and { port: undefined | null }: any free port.
     if (args.length === 0 || typeof args[0] === 'function' ||
@@ -231,7 +229,9 @@ class Server extends EventEmitter {
 
   _listenHandle(handle, backlog) {
     disown(handle);
-    const err = handle.listening ? 0 : handle.listen(backlog || 511, this.pauseOnConnect);
+    let err = 0;
+    if (handle.listening) handle.setPauseOnConnect(this.pauseOnConnect);
+    else err = handle.listen(backlog || 511, this.pauseOnConnect);
     this._finishListen(handle, err, null, null);
   }
 

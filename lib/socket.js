@@ -161,10 +161,8 @@ class Socket extends stream.Duplex {
     // As Node's initSocketHandle: a buffer generator gives the first buffer now.
     if (this[kBufferGen] !== null) {
       const first = this[kBufferGen]();
-      if (isUint8Array(first)) {
-        this[kBuffer] = first;
-        this[kBufferUsed] = true;
-      }
+      this[kBufferUsed] = isUint8Array(first);
+      if (this[kBufferUsed]) this[kBuffer] = first;
     }
   }
 
@@ -362,8 +360,13 @@ class Socket extends stream.Duplex {
       this[kReadEnd] = null;
       return this._onReadEnd(end.type, end.payload);
     }
+    const err = this._handle.readStart();
+    if (err !== 0) {
+      // As Node's tryReadStart: the write end of a pipe cannot be read.
+      this.destroy(errnoException(err, 'read'));
+      return;
+    }
     this._handle.reading = true;
-    this._handle.readStart();
     this._updateActive();
     // Held-back onread data comes first, on a later tick as a read from the kernel would.
     if (this[kBufferRest] !== null) process.nextTick(deliverBufferRest, this);

@@ -91,6 +91,17 @@ pub fn release(socket: Option<Socket>) {
   }
 }
 
+/// Whether `fd` was opened for reading and for writing.
+pub fn access(fd: i32) -> (bool, bool) {
+  // SAFETY: F_GETFL only reads the descriptor's flags.
+  let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+  if flags < 0 {
+    return (true, true);
+  }
+  let mode = flags & libc::O_ACCMODE;
+  (mode != libc::O_WRONLY, mode != libc::O_RDONLY)
+}
+
 fn is_socket(fd: i32) -> bool {
   let mut stat = MaybeUninit::<libc::stat>::uninit();
   // SAFETY: fstat fills `stat` when it returns 0.

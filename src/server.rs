@@ -265,6 +265,13 @@ impl ServerHandle {
     }
   }
 
+  /// Whether connections this handle accepts start paused (listen(handle) hands a listening
+  /// handle to a server whose pauseOnConnect may differ).
+  #[napi]
+  pub fn set_pause_on_connect(&self, on: bool) {
+    self.shared.pause_on_connect.store(on, Ordering::Relaxed);
+  }
+
   /// Whether listen() succeeded on this handle (listen(handle) may pass a listening one).
   #[napi(getter)]
   pub fn listening(&self) -> bool {

@@ -96,6 +96,10 @@ pub struct SocketShared {
   throttled: AtomicBool,
   /// A FIFO taken by descriptor, not a socket: read and written as a file (see transport).
   fifo: AtomicBool,
+  /// False for the write end of a FIFO (libuv's uv_pipe_open looks at the access mode).
+  can_read: AtomicBool,
+  /// False for the read end of a FIFO.
+  can_write: AtomicBool,
 }
 
 fn lock(io: &Mutex<Io>) -> MutexGuard<'_, Io> {
@@ -125,6 +129,8 @@ impl SocketShared {
       undelivered: AtomicUsize::new(0),
       throttled: AtomicBool::new(false),
       fifo: AtomicBool::new(false),
+      can_read: AtomicBool::new(true),
+      can_write: AtomicBool::new(true),
     });
     let weak: std::sync::Weak<dyn Teardown> = Arc::downgrade(&shared) as _;
     env.register(id, weak);
@@ -169,6 +175,9 @@ impl SocketShared {
     if io.write_error != 0 {
       return io.write_error;
     }
+    if !self.can_write.load(Ordering::Relaxed) {
+      return -libc::EPIPE;
+    }
     if !matches!(io.shutdown, ShutdownState::None) {
       return -libc::EPIPE;
     }
@@ -189,7 +198,11 @@ impl SocketShared {
       let result = if let [buf] = bufs {
         transport::write(borrowed, fifo, &[IoSlice::new(buf)])
       } else {
-        let slices: Vec<IoSlice> = bufs.iter().map(|b| IoSlice::new(b)).collect();
+        let slices: Vec<IoSlice> = bufs
+          .iter()
+          .take(transport::MAX_IOV)
+          .map(|b| IoSlice::new(b))
+          .collect();
         transport::write(borrowed, fifo, &slices)
       };
       match result {
@@ -647,6 +660,11 @@ impl SocketHandle {
     }
     let runtime = runtime::handle().map_err(|e| io::Error::other(e.reason))?;
     let (socket, fifo) = crate::fd::adopt(fd, false, true)?;
+    if fifo {
+      let (read, write) = crate::fd::access(fd);
+      self.shared.can_read.store(read, Ordering::Relaxed);
+      self.shared.can_write.store(write, Ordering::Relaxed);
+    }
     self.shared.fifo.store(fifo, Ordering::Relaxed);
     lock(&self.shared.io).socket = Some(socket);
     self.shared.reading.store(false, Ordering::Relaxed);
@@ -751,11 +769,16 @@ impl SocketHandle {
     status(addr::unix(&path).and_then(|remote| self.connect_to(remote, None, start_reading)))
   }
 
+  /// 0, or -ENOTCONN for the write end of a FIFO, which libuv will not read either.
   #[napi]
-  pub fn read_start(&self) {
+  pub fn read_start(&self) -> i32 {
+    if !self.shared.can_read.load(Ordering::Relaxed) {
+      return -libc::ENOTCONN;
+    }
     if !self.shared.reading.swap(true, Ordering::Relaxed) {
       self.shared.wake.notify();
     }
+    0
   }
 
   #[napi]

@@ -8,7 +8,7 @@ use std::os::fd::{AsRawFd, BorrowedFd};
 use socket2::SockRef;
 
 /// Linux's IOV_MAX.
-const MAX_IOV: usize = 1024;
+pub const MAX_IOV: usize = 1024;
 
 /// Reads what the kernel has into `buf`.
 pub fn read(fd: BorrowedFd<'_>, fifo: bool, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
