@@ -13,23 +13,27 @@ pub fn handle_type(fd: i32) -> &'static str {
   if fd < 0 {
     return "UNKNOWN";
   }
-  // SAFETY: isatty and fstat only read the descriptor table; a closed fd makes them fail.
+  // SAFETY: isatty only reads the descriptor table; a closed fd makes it fail.
   if unsafe { libc::isatty(fd) } == 1 {
     return "TTY";
   }
-  let mut stat = MaybeUninit::<libc::stat>::uninit();
-  // SAFETY: as above; fstat fills `stat` when it returns 0.
-  if unsafe { libc::fstat(fd, stat.as_mut_ptr()) } != 0 {
-    return "UNKNOWN";
-  }
-  // SAFETY: fstat returned 0.
-  let mode = unsafe { stat.assume_init() }.st_mode & libc::S_IFMT;
-  match mode {
-    libc::S_IFREG | libc::S_IFCHR => "FILE",
-    libc::S_IFIFO => "PIPE",
-    libc::S_IFSOCK => socket_type(fd),
+  match file_type(fd) {
+    Some(libc::S_IFREG | libc::S_IFCHR) => "FILE",
+    Some(libc::S_IFIFO) => "PIPE",
+    Some(libc::S_IFSOCK) => socket_type(fd),
     _ => "UNKNOWN",
   }
+}
+
+/// The S_IFMT bits of what `fd` refers to, or None when it is not open.
+fn file_type(fd: i32) -> Option<libc::mode_t> {
+  let mut stat = MaybeUninit::<libc::stat>::uninit();
+  // SAFETY: fstat only reads the descriptor table and fills `stat` when it returns 0.
+  if unsafe { libc::fstat(fd, stat.as_mut_ptr()) } != 0 {
+    return None;
+  }
+  // SAFETY: fstat returned 0.
+  Some(unsafe { stat.assume_init() }.st_mode & libc::S_IFMT)
 }
 
 fn socket_type(fd: i32) -> &'static str {
@@ -57,7 +61,7 @@ pub fn adopt(fd: i32, duplicate: bool, fifo_ok: bool) -> io::Result<(Socket, boo
   if fd < 0 {
     return Err(io::Error::from_raw_os_error(libc::EBADF));
   }
-  let fifo = fifo_ok && handle_type(fd) == "PIPE" && !is_socket(fd);
+  let fifo = fifo_ok && file_type(fd) == Some(libc::S_IFIFO);
   {
     // SAFETY: borrowed for the checks only; a closed fd makes getsockopt fail with EBADF.
     let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
@@ -100,15 +104,6 @@ pub fn access(fd: i32) -> (bool, bool) {
   }
   let mode = flags & libc::O_ACCMODE;
   (mode != libc::O_WRONLY, mode != libc::O_RDONLY)
-}
-
-fn is_socket(fd: i32) -> bool {
-  let mut stat = MaybeUninit::<libc::stat>::uninit();
-  // SAFETY: fstat fills `stat` when it returns 0.
-  unsafe {
-    libc::fstat(fd, stat.as_mut_ptr()) == 0
-      && stat.assume_init().st_mode & libc::S_IFMT == libc::S_IFSOCK
-  }
 }
 
 #[cfg(test)]
