@@ -756,8 +756,8 @@ impl SocketHandle {
     status(result)
   }
 
-  /// Takes over `fd`, a connected stream socket; reading starts with read_start. Returns 0
-  /// or a negative errno (the descriptor is left open then).
+  /// Takes over `fd`, a connected stream socket or a pipe; reading starts with read_start.
+  /// Returns 0 or a negative errno (the descriptor is left open then).
   #[napi]
   pub fn open(&self, fd: i32) -> i32 {
     status(self.open_fd(fd))
