@@ -8,8 +8,8 @@ const EventEmitter = require('node:events');
 const fs = require('node:fs');
 const { BlockList, isIP } = require('node:net');
 const { getDefaultHighWaterMark } = require('node:stream');
-const { ServerHandle, guessHandleType, kind, kOnEvent, own, disown } = require('./binding');
-const { codes, errnoException, uvExceptionWithHostPort } = require('./errors');
+const { ServerHandle, SocketHandle, guessHandleType, kind, kOnEvent, own, disown } = require('./binding');
+const { codes, errnoException, exceptionWithHostPort, uvExceptionWithHostPort } = require('./errors');
 const {
   validateAbortSignal,
   validateFunction,
@@ -33,6 +33,7 @@ const UV_EINVAL = -22;
 const UV_ENOENT = -2;
 const UV_EAFNOSUPPORT = -97;
 const UV_EADDRNOTAVAIL = -99;
+const UV_EADDRINUSE = -98;
 
 // The path this server bound (removed on close), and whether it is a Unix socket at all.
 const kPath = Symbol('kPath');
@@ -40,6 +41,7 @@ const kPipe = Symbol('kPipe');
 const kUnref = Symbol('kUnref');
 
 let dns;
+let cluster;
 
 class Server extends EventEmitter {
   constructor(options, connectionListener) {
@@ -174,6 +176,10 @@ class Server extends EventEmitter {
   _listenTcp(address, port, backlog, options) {
     const ipv6Only = Boolean(options.ipv6Only);
     const reusePort = Boolean(options.reusePort);
+    if (!options.exclusive && !reusePort && isClusterWorker()) {
+      this._listenInCluster(address, port, backlog, ipv6Only);
+      return;
+    }
     let handle = new ServerHandle();
     let host = address;
     let err;
@@ -233,6 +239,54 @@ class Server extends EventEmitter {
     if (handle.listening) handle.setPauseOnConnect(this.pauseOnConnect);
     else err = handle.listen(backlog || 511, this.pauseOnConnect);
     this._finishListen(handle, err, null, null);
+  }
+
+  // In a cluster worker, as Node's listenInCluster: the primary owns the listening socket.
+  // With round-robin it accepts and sends each connection over IPC in a Node handle, which
+  // rsnet takes over by a duplicate; with the shared policy it sends the listening socket,
+  // on whose duplicate rsnet accepts itself.
+  _listenInCluster(address, port, backlog, ipv6Only) {
+    const listeningId = this._listeningId;
+    const query = {
+      address,
+      port,
+      addressType: address ? isIP(address) : 4,
+      fd: undefined,
+      flags: ipv6Only ? 1 : 0,
+      backlog,
+    };
+    cluster._getServer(this, query, (err, nodeHandle) => {
+      if (listeningId !== this._listeningId) {
+        if (nodeHandle) nodeHandle.close();
+        return;
+      }
+      if (err === 0 && port > 0 && nodeHandle.getsockname) {
+        // As Node's checkBindError: a worker asking for a port gets that port or an error.
+        const out = {};
+        nodeHandle.getsockname(out);
+        if (out.port !== port) err = UV_EADDRINUSE;
+      }
+      if (err) {
+        if (nodeHandle) nodeHandle.close();
+        this.emit('error', exceptionWithHostPort(err, 'bind', address, port));
+        return;
+      }
+      const handle = new ClusterHandle(this, nodeHandle);
+      this._finishListen(handle, handle.listen(backlog, this.pauseOnConnect), address, port);
+    });
+  }
+
+  // A connection the primary accepted (round-robin): the Node handle lends its descriptor.
+  _onClusterConnection(nodeHandle) {
+    const handle = new SocketHandle();
+    const err = handle.open(nodeHandle.fd, true);
+    nodeHandle.close();
+    if (err !== 0) {
+      handle.close();
+      return;
+    }
+    if (!this.pauseOnConnect) handle.readStart();
+    this._onConnection(handle);
   }
 
   _finishListen(handle, err, address, port) {
@@ -374,6 +428,75 @@ class Server extends EventEmitter {
     return new Promise((resolve, reject) => {
       this.close((err) => (err ? reject(err) : resolve()));
     });
+  }
+}
+
+function isClusterWorker() {
+  if (cluster === undefined) cluster = require('node:cluster');
+  return cluster.isWorker === true;
+}
+
+let nextClusterHandleId = -1;
+
+// What a cluster worker's server holds instead of its own listening handle: the Node handle
+// the primary sent (round-robin: a stand-in the primary routes connections through; shared:
+// the listening socket itself) and, for a shared socket, rsnet's handle on a duplicate of
+// it. It answers what Server asks of a handle; closing it tells the primary.
+class ClusterHandle {
+  constructor(server, nodeHandle) {
+    this.node = nodeHandle;
+    this.own = null;
+    this.id = nextClusterHandleId--;
+    // On disconnect() the cluster closes a worker's servers through their handles: it
+    // calls server.close(cb) where a handle names its owner, which only Node's net can
+    // mark; for any other handle it calls handle.close(cb). Close the server then.
+    const close = nodeHandle.close;
+    nodeHandle.close = (cb) => {
+      if (typeof cb === 'function' && server._handle === this) {
+        server.close(() => cb());
+        return undefined;
+      }
+      return close.call(nodeHandle);
+    };
+    if (typeof nodeHandle.fd === 'number' && nodeHandle.fd >= 0) {
+      this.own = new ServerHandle();
+      this.id = this.own.id;
+    } else {
+      nodeHandle.onconnection = (err, clientHandle) => {
+        if (err) server.emit('error', errnoException(err, 'accept'));
+        else server._onClusterConnection(clientHandle);
+      };
+    }
+  }
+
+  // 0 or a negative errno, as a handle's listen().
+  listen(backlog, pauseOnConnect) {
+    if (this.own === null) return 0;
+    const err = this.own.open(this.node.fd, true);
+    return err !== 0 ? err : this.own.listen(backlog || 511, pauseOnConnect);
+  }
+
+  address() {
+    if (this.own !== null) return this.own.address();
+    if (!this.node.getsockname) return null;
+    const out = {};
+    this.node.getsockname(out);
+    return out.port === undefined ? null : out;
+  }
+
+  close() {
+    if (this.own !== null) this.own.close();
+    this.node.close();
+  }
+
+  ref() {
+    if (this.own !== null) this.own.ref();
+    if (this.node.ref) this.node.ref();
+  }
+
+  unref() {
+    if (this.own !== null) this.own.unref();
+    if (this.node.unref) this.node.unref();
   }
 }
 

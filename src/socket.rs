@@ -651,7 +651,7 @@ impl SocketHandle {
     Ok(true)
   }
 
-  fn open_fd(&self, fd: i32) -> io::Result<()> {
+  fn open_fd(&self, fd: i32, duplicate: bool) -> io::Result<()> {
     {
       let io = lock(&self.shared.io);
       if io.closing || io.socket.is_some() {
@@ -659,7 +659,7 @@ impl SocketHandle {
       }
     }
     let runtime = runtime::handle().map_err(|e| io::Error::other(e.reason))?;
-    let (socket, fifo) = crate::fd::adopt(fd, false, true)?;
+    let (socket, fifo) = crate::fd::adopt(fd, duplicate, true)?;
     if fifo {
       let (read, write) = crate::fd::access(fd);
       self.shared.can_read.store(read, Ordering::Relaxed);
@@ -756,11 +756,12 @@ impl SocketHandle {
     status(result)
   }
 
-  /// Takes over `fd`, a connected stream socket or a pipe; reading starts with read_start.
-  /// Returns 0 or a negative errno (the descriptor is left open then).
+  /// Takes over `fd`, a connected stream socket or a pipe, or a duplicate of it when its
+  /// owner keeps it (a connection a cluster primary hands over in a Node handle); reading
+  /// starts with read_start. Returns 0 or a negative errno (nothing is taken then).
   #[napi]
-  pub fn open(&self, fd: i32) -> i32 {
-    status(self.open_fd(fd))
+  pub fn open(&self, fd: i32, duplicate: Option<bool>) -> i32 {
+    status(self.open_fd(fd, duplicate.unwrap_or(false)))
   }
 
   /// Starts connecting to a Unix socket path. Returns 0 or a negative errno.
