@@ -8,15 +8,17 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFile } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
 const T = { timeout: 30000 };
 const PRIMARY = path.join(__dirname, 'fixtures', 'cluster-primary.js');
 const MODULE_IDS = [['net', 'node:net'], ['rsnet', path.join(__dirname, '..')]];
 
-function runCluster(moduleId, policy) {
+function runCluster(moduleId, policy, socketPath) {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [PRIMARY, moduleId], {
+    execFile(process.execPath, [PRIMARY, moduleId, ...(socketPath ? [socketPath] : [])], {
       env: { ...process.env, NODE_CLUSTER_SCHED_POLICY: policy },
       timeout: 20000,
     }, (err, stdout, stderr) => {
@@ -33,9 +35,30 @@ test('cluster, round-robin: the primary hands connections to both workers in tur
     policy: 2,
     answers: { 'hi from worker 1': 10, 'hi from worker 2': 10 },
     exits: [{ code: 0, signal: null }, { code: 0, signal: null }],
+    pathLeft: false,
   });
   assert.deepEqual(results.rsnet, results.net);
 });
+
+test('cluster, Unix socket path: both workers serve it, address() is the path, nothing is left', T,
+  async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rsnet-cluster-'));
+    try {
+      const results = {};
+      for (const [name, moduleId] of MODULE_IDS) {
+        results[name] = await runCluster(moduleId, 'rr', path.join(dir, `${name}.sock`));
+      }
+      assert.deepEqual(results.net, {
+        policy: 2,
+        answers: { 'hi from worker 1': 10, 'hi from worker 2': 10 },
+        exits: [{ code: 0, signal: null }, { code: 0, signal: null }],
+        pathLeft: false,
+      });
+      assert.deepEqual(results.rsnet, results.net);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
 test('cluster, shared socket: the workers accept on it themselves and all 20 are answered', T, async () => {
   const results = {};

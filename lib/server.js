@@ -38,6 +38,8 @@ const UV_EADDRINUSE = -98;
 // The path this server bound (removed on close), and whether it is a Unix socket at all.
 const kPath = Symbol('kPath');
 const kPipe = Symbol('kPipe');
+// Whether this server bound kPath itself, and so removes it on close.
+const kUnlink = Symbol('kUnlink');
 const kUnref = Symbol('kUnref');
 
 let dns;
@@ -80,6 +82,7 @@ class Server extends EventEmitter {
     this.blockList = options.blockList instanceof BlockList ? options.blockList : undefined;
     this[kPath] = null;
     this[kPipe] = false;
+    this[kUnlink] = false;
     this[kUnref] = false;
   }
 
@@ -177,7 +180,7 @@ class Server extends EventEmitter {
     const ipv6Only = Boolean(options.ipv6Only);
     const reusePort = Boolean(options.reusePort);
     if (!options.exclusive && !reusePort && isClusterWorker()) {
-      this._listenInCluster(address, port, backlog, ipv6Only);
+      this._listenInCluster(address, port, address ? isIP(address) : 4, backlog, ipv6Only ? 1 : 0);
       return;
     }
     let handle = new ServerHandle();
@@ -201,6 +204,13 @@ class Server extends EventEmitter {
   }
 
   _listenPath(path, backlog, options) {
+    if (!options.exclusive && isClusterWorker()) {
+      this._listenInCluster(path, -1, -1, backlog, undefined, {
+        readableAll: options.readableAll,
+        writableAll: options.writableAll,
+      });
+      return;
+    }
     const handle = new ServerHandle();
     let err = handle.bindUnix(path);
     // libuv reports a missing directory as EACCES, for Windows' sake; Node users see that.
@@ -220,6 +230,7 @@ class Server extends EventEmitter {
     if (err === 0) {
       this[kPath] = path;
       this[kPipe] = true;
+      this[kUnlink] = true;
     }
     this._finishListen(handle, err, path, -1);
   }
@@ -245,16 +256,9 @@ class Server extends EventEmitter {
   // With round-robin it accepts and sends each connection over IPC in a Node handle, which
   // rsnet takes over by a duplicate; with the shared policy it sends the listening socket,
   // on whose duplicate rsnet accepts itself.
-  _listenInCluster(address, port, backlog, ipv6Only) {
+  _listenInCluster(address, port, addressType, backlog, flags, extra = {}) {
     const listeningId = this._listeningId;
-    const query = {
-      address,
-      port,
-      addressType: address ? isIP(address) : 4,
-      fd: undefined,
-      flags: ipv6Only ? 1 : 0,
-      backlog,
-    };
+    const query = { address, port, addressType, fd: undefined, flags, backlog, ...extra };
     cluster._getServer(this, query, (err, nodeHandle) => {
       if (listeningId !== this._listeningId) {
         if (nodeHandle) nodeHandle.close();
@@ -272,6 +276,11 @@ class Server extends EventEmitter {
         return;
       }
       const handle = new ClusterHandle(this, nodeHandle);
+      if (port === -1) {
+        // A Unix path: the primary bound it and removes it.
+        this[kPath] = address;
+        this[kPipe] = true;
+      }
       this._finishListen(handle, handle.listen(backlog, this.pauseOnConnect), address, port);
     });
   }
@@ -378,9 +387,10 @@ class Server extends EventEmitter {
       disown(this._handle);
       this._handle.close();
       this._handle = null;
-      const path = this[kPath];
+      const path = this[kUnlink] ? this[kPath] : null;
       this[kPath] = null;
       this[kPipe] = false;
+      this[kUnlink] = false;
       // libuv removes a Unix socket's file when it closes the server.
       if (path !== null && !path.startsWith('\0')) {
         try {
@@ -438,6 +448,18 @@ function isClusterWorker() {
 
 let nextClusterHandleId = -1;
 
+let ownerSymbol = null;
+
+// Node's internal owner_symbol, read once off a stand-in handle that Node's own Socket marks.
+function nodeOwnerSymbol() {
+  if (ownerSymbol === null) {
+    const stub = {};
+    new (require('node:net').Socket)({ handle: stub, manualStart: true });
+    ownerSymbol = Object.getOwnPropertySymbols(stub).find((sym) => sym.description === 'owner_symbol');
+  }
+  return ownerSymbol;
+}
+
 // What a cluster worker's server holds instead of its own listening handle: the Node handle
 // the primary sent (round-robin: a stand-in the primary routes connections through; shared:
 // the listening socket itself) and, for a shared socket, rsnet's handle on a duplicate of
@@ -450,13 +472,19 @@ class ClusterHandle {
     // On disconnect() the cluster closes a worker's servers through their handles: it
     // calls server.close(cb) where a handle names its owner, which only Node's net can
     // mark; for any other handle it calls handle.close(cb). Close the server then.
+    // Node's own servers mark their handles with their owner, so that the cluster refuses
+    // a connection to a worker at its maxConnections (the primary then offers it to another)
+    // and closes the server on disconnect(). rsnet's server marks its handle the same way.
+    const owner = nodeOwnerSymbol();
+    if (owner !== undefined) nodeHandle[owner] = server;
     const close = nodeHandle.close;
-    nodeHandle.close = (cb) => {
+    nodeHandle.close = (...args) => {
+      const [cb] = args;
       if (typeof cb === 'function' && server._handle === this) {
         server.close(() => cb());
         return undefined;
       }
-      return close.call(nodeHandle);
+      return close.apply(nodeHandle, args);
     };
     if (typeof nodeHandle.fd === 'number' && nodeHandle.fd >= 0) {
       this.own = new ServerHandle();
