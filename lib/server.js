@@ -35,7 +35,8 @@ const UV_EAFNOSUPPORT = -97;
 const UV_EADDRNOTAVAIL = -99;
 const UV_EADDRINUSE = -98;
 
-// The path this server bound (removed on close), and whether it is a Unix socket at all.
+// The Unix path this server listens on (address() answers it), and whether it is a Unix
+// socket at all (one taken by descriptor has no known path).
 const kPath = Symbol('kPath');
 const kPipe = Symbol('kPipe');
 // Whether this server bound kPath itself, and so removes it on close.
@@ -469,12 +470,11 @@ class ClusterHandle {
     this.node = nodeHandle;
     this.own = null;
     this.id = nextClusterHandleId--;
-    // On disconnect() the cluster closes a worker's servers through their handles: it
-    // calls server.close(cb) where a handle names its owner, which only Node's net can
-    // mark; for any other handle it calls handle.close(cb). Close the server then.
-    // Node's own servers mark their handles with their owner, so that the cluster refuses
-    // a connection to a worker at its maxConnections (the primary then offers it to another)
-    // and closes the server on disconnect(). rsnet's server marks its handle the same way.
+    // Node's servers mark their handles with their owner, so that the cluster refuses a
+    // connection to a worker at its maxConnections (the primary then offers it to another)
+    // and on disconnect() calls server.close(cb). rsnet's server marks its handle the same
+    // way; should that symbol ever be missing, the cluster calls handle.close(cb) instead,
+    // which then closes the server.
     const owner = nodeOwnerSymbol();
     if (owner !== undefined) nodeHandle[owner] = server;
     const close = nodeHandle.close;
