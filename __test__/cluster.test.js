@@ -28,15 +28,29 @@ function runCluster(moduleId, policy, socketPath) {
   });
 }
 
-test('cluster, round-robin: the primary hands connections to both workers in turn', T, async () => {
+// Runs the cluster with Node's net in the workers, then with rsnet; `socketPathFor(name)`
+// gives each run its Unix socket path, if any.
+async function runBoth(policy, socketPathFor = () => undefined) {
   const results = {};
-  for (const [name, moduleId] of MODULE_IDS) results[name] = await runCluster(moduleId, 'rr');
-  assert.deepEqual(results.net, {
-    policy: 2,
-    answers: { 'hi from worker 1': 10, 'hi from worker 2': 10 },
-    exits: [{ code: 0, signal: null }, { code: 0, signal: null }],
-    pathLeft: false,
-  });
+  for (const [name, moduleId] of MODULE_IDS) {
+    results[name] = await runCluster(moduleId, policy, socketPathFor(name));
+  }
+  return results;
+}
+
+const CLEAN_EXITS = [{ code: 0, signal: null }, { code: 0, signal: null }];
+
+// 20 connections one after another, handed to the 2 workers in turn.
+const ROUND_ROBIN = {
+  policy: 2,
+  answers: { 'hi from worker 1': 10, 'hi from worker 2': 10 },
+  exits: CLEAN_EXITS,
+  pathLeft: false,
+};
+
+test('cluster, round-robin: the primary hands connections to both workers in turn', T, async () => {
+  const results = await runBoth('rr');
+  assert.deepEqual(results.net, ROUND_ROBIN);
   assert.deepEqual(results.rsnet, results.net);
 });
 
@@ -44,16 +58,8 @@ test('cluster, Unix socket path: both workers serve it, address() is the path, n
   async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rsnet-cluster-'));
     try {
-      const results = {};
-      for (const [name, moduleId] of MODULE_IDS) {
-        results[name] = await runCluster(moduleId, 'rr', path.join(dir, `${name}.sock`));
-      }
-      assert.deepEqual(results.net, {
-        policy: 2,
-        answers: { 'hi from worker 1': 10, 'hi from worker 2': 10 },
-        exits: [{ code: 0, signal: null }, { code: 0, signal: null }],
-        pathLeft: false,
-      });
+      const results = await runBoth('rr', (name) => path.join(dir, `${name}.sock`));
+      assert.deepEqual(results.net, ROUND_ROBIN);
       assert.deepEqual(results.rsnet, results.net);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -61,16 +67,14 @@ test('cluster, Unix socket path: both workers serve it, address() is the path, n
   });
 
 test('cluster, shared socket: the workers accept on it themselves and all 20 are answered', T, async () => {
-  const results = {};
-  for (const [name, moduleId] of MODULE_IDS) {
-    const { policy, answers, exits } = await runCluster(moduleId, 'none');
-    // Which worker the kernel wakes is its choice: count the answers, not who gave them.
+  const results = await runBoth('none');
+  // Which worker the kernel wakes is its choice: count the answers, not who gave them.
+  for (const [name, { policy, answers, exits }] of Object.entries(results)) {
     const answered = Object.entries(answers)
       .filter(([reply]) => /^hi from worker [12]$/.test(reply))
       .reduce((sum, [, count]) => sum + count, 0);
     results[name] = { policy, answered, exits };
   }
-  assert.deepEqual(results.net, { policy: 1, answered: 20,
-    exits: [{ code: 0, signal: null }, { code: 0, signal: null }] });
+  assert.deepEqual(results.net, { policy: 1, answered: 20, exits: CLEAN_EXITS });
   assert.deepEqual(results.rsnet, results.net);
 });

@@ -19,25 +19,40 @@ const T = { timeout: 15000 };
 const CHILD = path.join(__dirname, 'fixtures', 'fd-child.js');
 const MODULE_IDS = [['net', 'node:net'], ['rsnet', path.join(__dirname, '..')]];
 
-// Runs the fixture as `role` with `fd` as its descriptor 3; `onListening` runs once a
-// server child says it listens. Resolves to the child's report.
-function runChild(moduleId, role, fd, onListening) {
+// Resolves to the JSON report `child` prints, or rejects with its stderr if it fails or
+// takes longer than 8 s.
+function reportOf(child, what) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, moduleId, role], {
-      stdio: ['ignore', 'pipe', 'pipe', fd, 'ipc'],
-    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => { out += d; });
     child.stderr.on('data', (d) => { err += d; });
-    child.on('message', () => onListening && onListening());
     const timer = setTimeout(() => child.kill(), 8000);
     child.on('exit', (code) => {
       clearTimeout(timer);
-      if (code !== 0) reject(new Error(`${role} child (${moduleId}) exited with ${code}: ${err}`));
+      if (code !== 0) reject(new Error(`${what} exited with ${code}: ${err}`));
       else resolve(JSON.parse(out));
     });
   });
+}
+
+// Runs the fixture as `role` with `fd` as its descriptor 3; `onListening` runs once a
+// server child says it listens. Resolves to the child's report.
+function runChild(moduleId, role, fd, onListening) {
+  const child = spawn(process.execPath, [CHILD, moduleId, role], {
+    stdio: ['ignore', 'pipe', 'pipe', fd, 'ipc'],
+  });
+  child.on('message', () => onListening && onListening());
+  return reportOf(child, `${role} child (${moduleId})`);
+}
+
+// Runs the fixture as `role` in a shell pipeline, `source | fixture | cat`: Node gives a
+// child socket pairs for 'pipe'; a shell's | gives it real pipes.
+function runPiped(source, moduleId, role) {
+  const quote = (arg) => `'${arg.replace(/'/g, "'\\''")}'`;
+  const command = `${source} | ${[process.execPath, CHILD, moduleId, role].map(quote).join(' ')} | cat`;
+  const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return reportOf(child, `${role} child (${moduleId})`);
 }
 
 // A listening Node server whose socket the child takes over; the parent closes its own
@@ -222,23 +237,7 @@ test('listen(nodeServer) and listen(nodeServer._handle): rsnet listens on a dupl
 test('new Socket({ fd }) on one end of a pipe: reading the write end and writing the read end fail as in Node', T,
   async () => {
     const results = {};
-    for (const [name, moduleId] of MODULE_IDS) {
-      results[name] = await new Promise((resolve, reject) => {
-        const quote = (arg) => `'${arg.replace(/'/g, "'\\''")}'`;
-        const command = `echo hi | ${[process.execPath, CHILD, moduleId, 'pipe-ends'].map(quote).join(' ')} | cat`;
-        const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (d) => { out += d; });
-        child.stderr.on('data', (d) => { err += d; });
-        const timer = setTimeout(() => child.kill(), 8000);
-        child.on('exit', (code) => {
-          clearTimeout(timer);
-          if (code !== 0) reject(new Error(`${name} pipe-ends child exited with ${code}: ${err}`));
-          else resolve(JSON.parse(out));
-        });
-      });
-    }
+    for (const [name, moduleId] of MODULE_IDS) results[name] = await runPiped('echo hi', moduleId, 'pipe-ends');
     assert.deepEqual(results.net, {
       readingStdout: ['error read ENOTCONN', 'close true'],
       writingStdin: ['callback EPIPE', 'error write EPIPE', 'close true'],
@@ -296,22 +295,7 @@ test('new Socket({ fd }) on FIFOs: stdin read to the end and a report written to
     const size = 300 * 1024;
     const results = {};
     for (const [name, moduleId] of MODULE_IDS) {
-      results[name] = await new Promise((resolve, reject) => {
-        // Node gives a child socket pairs for 'pipe'; a shell's | gives it real pipes.
-        const quote = (arg) => `'${arg.replace(/'/g, "'\\''")}'`;
-        const command = `head -c ${size} /dev/zero | ${[process.execPath, CHILD, moduleId, 'stdio'].map(quote).join(' ')} | cat`;
-        const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (d) => { out += d; });
-        child.stderr.on('data', (d) => { err += d; });
-        const timer = setTimeout(() => child.kill(), 8000);
-        child.on('exit', (code) => {
-          clearTimeout(timer);
-          if (code !== 0) reject(new Error(`${name} stdio child exited with ${code}: ${err}`));
-          else resolve(JSON.parse(out));
-        });
-      });
+      results[name] = await runPiped(`head -c ${size} /dev/zero`, moduleId, 'stdio');
     }
     assert.deepEqual(results.net, {
       bytes: size,

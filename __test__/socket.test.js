@@ -953,29 +953,30 @@ function patterned(size, seed) {
   return data;
 }
 
+// A client with `onread`, connected to a peer that sends `data` and ends.
+async function onreadClientOf(run, data, onread) {
+  const server = await run.listen({}, (socket) => socket.end(data));
+  return run.track(run.net.connect({ port: server.address().port, host: '127.0.0.1', onread }));
+}
+
 test('onread: fills the given buffer, returning false stops reading until resume()', T, async () => {
   const sent = patterned(200 * 1024, 7);
   const { node, rsnet } = await sideBySide(async (run) => {
-    const server = await run.listen({}, (socket) => socket.end(sent));
     const buffer = Buffer.alloc(4096);
     const received = [];
     let maxRead = 0;
     let sameBuffer = true;
     let thisIsSocket = true;
-    const socket = run.track(run.net.connect({
-      port: server.address().port,
-      host: '127.0.0.1',
-      onread: {
-        buffer,
-        callback(n, buf) {
-          received.push(Buffer.from(buf.subarray(0, n)));
-          maxRead = Math.max(maxRead, n);
-          if (buf !== buffer) sameBuffer = false;
-          if (this !== socket) thisIsSocket = false;
-          return received.length > 1;
-        },
+    const socket = await onreadClientOf(run, sent, {
+      buffer,
+      callback(n, buf) {
+        received.push(Buffer.from(buf.subarray(0, n)));
+        maxRead = Math.max(maxRead, n);
+        if (buf !== buffer) sameBuffer = false;
+        if (this !== socket) thisIsSocket = false;
+        return received.length > 1;
       },
-    }));
+    });
     const events = record(socket, EVENTS, run);
     await until(() => received.length === 1, 'first callback');
     await delay(100);
@@ -1060,30 +1061,25 @@ test('onread: ignored when invalid; a function giving no buffer and an empty buf
 test('onread: pause() and resume() from the callback, a small buffer and an early end lose no byte', T, async () => {
   const sent = patterned(300 * 1024, 23);
   const { node, rsnet } = await sideBySide(async (run) => {
-    const server = await run.listen({}, (socket) => socket.end(sent));
     const received = [];
     let stops = 0;
-    const socket = run.track(run.net.connect({
-      port: server.address().port,
-      host: '127.0.0.1',
-      onread: {
-        buffer: Buffer.alloc(1000),
-        callback(n, buf) {
-          received.push(Buffer.from(buf.subarray(0, n)));
-          if (received.length % 37 === 0) {
-            stops++;
-            socket.pause();
-            setTimeout(() => socket.resume(), 2);
-          }
-          if (received.length % 53 === 0) {
-            stops++;
-            setTimeout(() => socket.resume(), 2);
-            return false;
-          }
-          return true;
-        },
+    const socket = await onreadClientOf(run, sent, {
+      buffer: Buffer.alloc(1000),
+      callback(n, buf) {
+        received.push(Buffer.from(buf.subarray(0, n)));
+        if (received.length % 37 === 0) {
+          stops++;
+          socket.pause();
+          setTimeout(() => socket.resume(), 2);
+        }
+        if (received.length % 53 === 0) {
+          stops++;
+          setTimeout(() => socket.resume(), 2);
+          return false;
+        }
+        return true;
       },
-    }));
+    });
     const events = record(socket, EVENTS, run);
     await events.closed;
     const all = Buffer.concat(received);
@@ -1098,30 +1094,25 @@ test('onread: pause() and resume() inside a callback that then returns false kee
   async () => {
     const sent = patterned(5000, 31);
     const { node, rsnet } = await sideBySide(async (run) => {
-      const server = await run.listen({}, (socket) => socket.end(sent));
       const received = [];
-      const socket = run.track(run.net.connect({
-        port: server.address().port,
-        host: '127.0.0.1',
-        onread: {
-          buffer: Buffer.alloc(1000),
-          callback(n, buf) {
-            received.push(Buffer.from(buf.subarray(0, n)));
-            if (received.length === 1) {
-              // Stop until the rest of the data and the end have arrived.
-              setTimeout(() => socket.resume(), 100);
-              return false;
-            }
-            if (received.length === 2) {
-              socket.pause();
-              socket.resume();
-              setTimeout(() => socket.resume(), 20);
-              return false;
-            }
-            return true;
-          },
+      const socket = await onreadClientOf(run, sent, {
+        buffer: Buffer.alloc(1000),
+        callback(n, buf) {
+          received.push(Buffer.from(buf.subarray(0, n)));
+          if (received.length === 1) {
+            // Stop until the rest of the data and the end have arrived.
+            setTimeout(() => socket.resume(), 100);
+            return false;
+          }
+          if (received.length === 2) {
+            socket.pause();
+            socket.resume();
+            setTimeout(() => socket.resume(), 20);
+            return false;
+          }
+          return true;
         },
-      }));
+      });
       const order = [];
       socket.on('end', () => order.push(`end after ${Buffer.concat(received).length} bytes`));
       const events = record(socket, EVENTS, run);
