@@ -240,9 +240,7 @@ class Server extends EventEmitter {
   // listening. As in Node, a descriptor that is not a TCP or Unix socket fails with EINVAL.
   _listenFd(fd, backlog, lent) {
     const handle = new ServerHandle();
-    let err = openFd(handle, fd, lent);
-    if (err === 0) err = handle.listen(backlog || 511, this.pauseOnConnect);
-    this._finishListen(handle, err, null, null);
+    this._finishListen(handle, listenOnFd(handle, fd, lent, backlog, this.pauseOnConnect), null, null);
   }
 
   _listenHandle(handle, backlog) {
@@ -500,8 +498,7 @@ class ClusterHandle {
   // 0 or a negative errno, as a handle's listen().
   listen(backlog, pauseOnConnect) {
     if (this.own === null) return 0;
-    const err = this.own.open(this.node.fd, true);
-    return err !== 0 ? err : this.own.listen(backlog || 511, pauseOnConnect);
+    return listenOnFd(this.own, this.node.fd, true, backlog, pauseOnConnect);
   }
 
   address() {
@@ -540,6 +537,12 @@ function openFd(handle, fd, lent = false) {
   }
   if (type !== 'TCP' && type !== 'PIPE') return UV_EINVAL;
   return handle.open(fd, lent);
+}
+
+// Adopts `fd` (as openFd) and listens on it; 0 or a negative errno.
+function listenOnFd(handle, fd, lent, backlog, pauseOnConnect) {
+  const err = openFd(handle, fd, lent);
+  return err !== 0 ? err : handle.listen(backlog || 511, pauseOnConnect);
 }
 
 // net._createServerHandle(address, port, addressType, fd, flags): a bound server handle,
