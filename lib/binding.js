@@ -62,27 +62,59 @@ function endOfTurn() {
   turnBusy = false;
 }
 
-// Node drains ticks and microtasks after every I/O callback, so an `await` in one event's
-// listener resumes before the next event. Each event after the first therefore waits for
-// the microtasks that the one before it queued.
+// Node runs every libuv callback in its own callback scope, which drains process.nextTick
+// callbacks and microtasks before the next callback runs. So must rsnet between the events
+// of one batch: streams schedule 'readable' with process.nextTick, and a socket that gets
+// two chunks in one batch must see two 'readable' events, as on net, or a consumer that
+// reads once per 'readable' (aedes does, and on Node 26 read() returns one chunk) stalls.
+// process._tickCallback is Node's own drain (runNextTicks), which its timers and immediates
+// run between callbacks; where it is missing or wrapped (--pending-deprecation wraps it to
+// warn), each event waits at least for the microtasks that the one before it queued.
+const drainTicks = typeof process._tickCallback === 'function' &&
+  process._tickCallback.name === 'runNextTicks' ? process._tickCallback : null;
+
 function deliver(events, start) {
   let i = start;
-  let owner;
-  for (; i < events.length; i += 3) {
-    owner = owners.get(events[i + 1]);
-    if (owner !== undefined) break;
-    // A connection accepted just before its server closed: nobody will ever own it.
-    if (events[i] === kind.ACCEPT) events[i + 2].close();
+  while (i < events.length) {
+    const owner = owners.get(events[i + 1]);
+    if (owner === undefined) {
+      // A connection accepted just before its server closed: nobody will ever own it.
+      if (events[i] === kind.ACCEPT) events[i + 2].close();
+      i += 3;
+      continue;
+    }
+    try {
+      owner[kOnEvent](events[i], events[i + 2]);
+    } catch (err) {
+      // Node-API swallows exceptions thrown into it (with a deprecation warning), so
+      // rethrow from a tick, where they reach 'uncaughtException' as from any callback.
+      process.nextTick(rethrow, err);
+    }
+    i += 3;
+    if (i >= events.length) return;
+    if (drainTicks === null) {
+      queueMicrotask(() => deliver(events, i));
+      return;
+    }
+    drain();
   }
-  if (i >= events.length) return;
-  try {
-    owner[kOnEvent](events[i], events[i + 2]);
-  } catch (err) {
-    // Node-API swallows exceptions thrown into it (with a deprecation warning), so
-    // rethrow from a tick, where they reach 'uncaughtException' as from any callback.
-    process.nextTick(rethrow, err);
+}
+
+// A tick that throws leaves Node's drain midway, with that tick's async context still
+// entered. Thrown again from a microtask, the error reaches 'uncaughtException' at once
+// through Node's own handler, which also resets the async context stack (a stale entry
+// there would abort the process when this callback's scope closes); then the drain goes on.
+function drain() {
+  for (;;) {
+    try {
+      drainTicks();
+      return;
+    } catch (err) {
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
   }
-  if (i + 3 < events.length) queueMicrotask(() => deliver(events, i + 3));
 }
 
 function rethrow(err) {
