@@ -74,30 +74,66 @@ const drainTicks = typeof process._tickCallback === 'function' &&
   process._tickCallback.name === 'runNextTicks' ? process._tickCallback : null;
 
 function deliver(events, start) {
-  let i = start;
-  while (i < events.length) {
-    const owner = owners.get(events[i + 1]);
-    if (owner === undefined) {
-      // A connection accepted just before its server closed: nobody will ever own it.
-      if (events[i] === kind.ACCEPT) events[i + 2].close();
-      i += 3;
-      continue;
+  if (drainTicks === null) return deliverChained(events, start);
+  delivering = true;
+  try {
+    for (let i = start; i < events.length; i += 3) {
+      deliverOne(events, i);
+      drain();
     }
-    try {
-      owner[kOnEvent](events[i], events[i + 2]);
-    } catch (err) {
-      // Node-API swallows exceptions thrown into it (with a deprecation warning), so
-      // rethrow from a tick, where they reach 'uncaughtException' as from any callback.
-      process.nextTick(rethrow, err);
+    // What libuv would run in its pending phase right after this poll.
+    for (let i = 0; i < afterPollQueue.length; i += 2) {
+      try {
+        afterPollQueue[i](afterPollQueue[i + 1]);
+      } catch (err) {
+        process.nextTick(rethrow, err);
+      }
+      drain();
     }
-    i += 3;
-    if (i >= events.length) return;
-    if (drainTicks === null) {
-      queueMicrotask(() => deliver(events, i));
+  } finally {
+    afterPollQueue = [];
+    delivering = false;
+  }
+}
+
+// Without Node's drain: each event waits for the microtasks of the one before it.
+function deliverChained(events, start) {
+  for (let i = start; i < events.length; i += 3) {
+    if (deliverOne(events, i)) {
+      if (i + 3 < events.length) queueMicrotask(() => deliverChained(events, i + 3));
       return;
     }
-    drain();
   }
+}
+
+// Whether the event had an owner to go to.
+function deliverOne(events, i) {
+  const owner = owners.get(events[i + 1]);
+  if (owner === undefined) {
+    // A connection accepted just before its server closed: nobody will ever own it.
+    if (events[i] === kind.ACCEPT) events[i + 2].close();
+    return false;
+  }
+  try {
+    owner[kOnEvent](events[i], events[i + 2]);
+  } catch (err) {
+    // Node-API swallows exceptions thrown into it (with a deprecation warning), so
+    // rethrow from a tick, where they reach 'uncaughtException' as from any callback.
+    process.nextTick(rethrow, err);
+  }
+  return true;
+}
+
+// libuv runs the callbacks of requests that complete without waiting for I/O (a shutdown
+// with nothing left to write) in its pending phase, which follows the poll phase before
+// any immediate. A batch's delivery is rsnet's poll phase: what is queued here during it
+// runs at its end; at other times, on the next turn of the loop.
+let delivering = false;
+let afterPollQueue = [];
+
+function afterPoll(fn, arg) {
+  if (delivering) afterPollQueue.push(fn, arg);
+  else setImmediate(fn, arg);
 }
 
 // A tick that throws leaves Node's drain midway, with that tick's async context still
@@ -149,6 +185,7 @@ module.exports = {
   guessHandleType: native.guessHandleType,
   kind,
   kOnEvent,
+  afterPoll,
   own,
   disown,
 };

@@ -6,7 +6,7 @@
 const { isIP } = require('node:net');
 const stream = require('node:stream');
 const { isUint8Array } = require('node:util/types');
-const { SocketHandle, guessHandleType, kind, kOnEvent, own, disown } = require('./binding');
+const { SocketHandle, afterPoll, guessHandleType, kind, kOnEvent, own, disown } = require('./binding');
 const { codes, errnoException, exceptionWithHostPort } = require('./errors');
 const {
   getTimerDuration,
@@ -16,6 +16,7 @@ const {
   validateNumber,
 } = require('./validators');
 const connect = require('./connect');
+const perf = require('./perf');
 const { debug } = require('./debug');
 
 const {
@@ -41,6 +42,8 @@ const kSetKeepAlive = Symbol('kSetKeepAlive');
 const kSetKeepAliveInitialDelay = Symbol('kSetKeepAliveInitialDelay');
 const kResetOnDestroy = Symbol('kResetOnDestroy');
 const kAttempt = Symbol('kAttempt');
+// The 'net' performance measurement of the connect in progress (lib/perf.js).
+const kPerf = Symbol('kPerf');
 const kReadEnd = Symbol('kReadEnd');
 const kBuffer = Symbol('kBuffer');
 const kBufferGen = Symbol('kBufferGen');
@@ -78,6 +81,7 @@ class Socket extends stream.Duplex {
     this[kUnref] = false;
     this[kResetOnDestroy] = false;
     this[kAttempt] = null;
+    this[kPerf] = null;
     this[kReadEnd] = null;
     // The onread option: data goes into the user's buffer and to a callback, not the stream.
     // An invalid onread is ignored, as Node ignores it.
@@ -286,22 +290,31 @@ class Socket extends stream.Duplex {
     this._sockname = null;
     this._peername = null;
     this._unrefTimer();
-    if (attempt && attempt.onSuccess) attempt.onSuccess();
+    // Node measures one of several addresses' attempts from its success only.
+    let measure = this[kPerf];
+    this[kPerf] = null;
+    if (attempt && attempt.onSuccess) {
+      attempt.onSuccess();
+      measure = perf.connectStarted(attempt.address, attempt.port);
+    }
     // Options asked for before the socket existed apply now, as in Node's afterConnect.
     this._applyOptions();
     this.emit('connect');
     this.emit('ready');
     const handle = this._handle;
-    if (!handle) return;
-    if (!this.isPaused()) {
-      this.read(0);
-    } else if (handle.reading && !this._readableState.reading) {
-      // Paused since connect() began and nobody asked for data: don't read, as Node
-      // wouldn't. A read the stream asked for meanwhile (state.reading) goes on.
-      handle.reading = false;
-      handle.readStop();
+    if (handle) {
+      if (!this.isPaused()) {
+        this.read(0);
+      } else if (handle.reading && !this._readableState.reading) {
+        // Paused since connect() began and nobody asked for data: don't read, as Node
+        // wouldn't. A read the stream asked for meanwhile (state.reading) goes on.
+        handle.reading = false;
+        handle.readStop();
+      }
+      this._updateActive();
     }
-    this._updateActive();
+    // Even when a 'connect' listener destroyed the socket, as in Node.
+    if (measure !== null) perf.connectDone(measure);
   }
 
   _onWriteDone(errno) {
@@ -469,8 +482,9 @@ class Socket extends stream.Duplex {
     }
     if (!this._handle) return cb();
     const result = this._handle.shutdown();
-    // A libuv shutdown completes on a later turn of the loop, never inside end().
-    if (result === 0 || result === UV_ENOTCONN) return setImmediate(cb);
+    // A libuv shutdown completes after the poll phase (libuv's pending phase), never
+    // inside end(); a write queued in an immediate before it finds the socket finished.
+    if (result === 0 || result === UV_ENOTCONN) return afterPoll(cb);
     if (result === 1) {
       this[kShutdownCallback] = cb;
       this._updateActive();
@@ -484,6 +498,10 @@ class Socket extends stream.Duplex {
     this.connecting = false;
     this[kAttempt] = null;
     this[kPendingWrite] = null;
+    if (this[kPerf] !== null) {
+      perf.connectDropped(this[kPerf]);
+      this[kPerf] = null;
+    }
     // What was read but not taken belonged to this connection, not to a later connect().
     this[kReadEnd] = null;
     this[kBufferRest] = null;
@@ -582,6 +600,9 @@ class Socket extends stream.Duplex {
     if (result === 0) {
       handle.reading = reading;
       this._updateActive();
+      if (attempt.path === undefined && !attempt.onError) {
+        this[kPerf] = perf.connectStarted(attempt.address, attempt.port);
+      }
       return;
     }
     this[kAttempt] = null;
