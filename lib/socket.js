@@ -20,6 +20,7 @@ const perf = require('./perf');
 const { debug } = require('./debug');
 
 const {
+  ERR_INVALID_ARG_VALUE,
   ERR_INVALID_FD_TYPE,
   ERR_INVALID_HANDLE_TYPE,
   ERR_MISSING_ARGS,
@@ -29,6 +30,7 @@ const {
 
 const UV_ENOTCONN = -107;
 const UV_ENOBUFS = -105;
+const UV_EINVAL = -22;
 
 const kPendingWrite = Symbol('kPendingWrite');
 const kWriteCallback = Symbol('kWriteCallback');
@@ -54,6 +56,14 @@ const kBufferDelivering = Symbol('kBufferDelivering');
 
 class Socket extends stream.Duplex {
   constructor(options) {
+    // A socket carries bytes: net refuses object mode before it looks at anything else.
+    if (options?.objectMode) {
+      throw new ERR_INVALID_ARG_VALUE('options.objectMode', options.objectMode, 'is not supported');
+    } else if (options?.readableObjectMode || options?.writableObjectMode) {
+      const name = options.readableObjectMode ? 'readableObjectMode' : 'writableObjectMode';
+      throw new ERR_INVALID_ARG_VALUE(`options.${name}`,
+        options.readableObjectMode || options.writableObjectMode, 'is not supported');
+    }
     if (typeof options === 'number') options = { fd: options };
     else options = { ...options };
     // The handle emits 'close' itself, after the native socket is gone.
@@ -128,8 +138,9 @@ class Socket extends stream.Duplex {
         this._handle.reading = true;
         if (!options.manualStart) this.read(0);
       }
+      // noDelay and keepAlive wait for a connect, as in net: a socket made around a handle
+      // or descriptor only remembers them.
       this._updateActive();
-      this._applyOptions();
     } else if (fdHandle !== null) {
       // A descriptor opened by number: as in Node, it reads once asked to, unless it was
       // made non-readable or asked to wait.
@@ -139,18 +150,20 @@ class Socket extends stream.Duplex {
         else if (!options.manualStart) this.read(0);
       }
       this._updateActive();
-      this._applyOptions();
     }
 
+    // stream.Duplex destroys the socket when the signal aborts. As net, rsnet only notes
+    // the abort (connect attempts check it), with one listener of its own added a tick
+    // later and removed by the abort alone.
     if (options.signal) {
       validateAbortSignal(options.signal, 'options.signal');
       const signal = options.signal;
-      const onAbort = () => this.destroy(abortError(signal));
+      const onAbort = () => {
+        signal.removeEventListener('abort', onAbort);
+        this._aborted = true;
+      };
       if (signal.aborted) process.nextTick(onAbort);
-      else {
-        signal.addEventListener('abort', onAbort, { once: true });
-        this.once('close', () => signal.removeEventListener('abort', onAbort));
-      }
+      else process.nextTick(() => signal.addEventListener('abort', onAbort, { once: true }));
     }
   }
 
@@ -171,9 +184,12 @@ class Socket extends stream.Duplex {
   }
 
   _applyOptions() {
-    if (this[kSetNoDelay]) this._handle.setNoDelay(true);
-    if (this[kSetKeepAlive]) this._handle.setKeepAlive(true, this[kSetKeepAliveInitialDelay]);
-    if (this[kUnref]) this._handle.unref();
+    const handle = this._handle;
+    if (this[kSetNoDelay] && handle.setNoDelay) handle.setNoDelay(true);
+    if (this[kSetKeepAlive] && handle.setKeepAlive) {
+      handle.setKeepAlive(true, this[kSetKeepAliveInitialDelay]);
+    }
+    if (this[kUnref]) handle.unref();
   }
 
   // Every native event of this socket's handle arrives here.
@@ -344,8 +360,9 @@ class Socket extends stream.Duplex {
   _updateActive() {
     const handle = this._handle;
     if (!handle) return;
-    const active = handle.reading;
-    const pending = this.connecting || this[kWriteCallback] !== null ||
+    // `reading` and `connecting` are public fields that user code (http among it) may set.
+    const active = Boolean(handle.reading);
+    const pending = Boolean(this.connecting) || this[kWriteCallback] !== null ||
       this[kShutdownCallback] !== null;
     if (active !== handle.active || pending !== handle.pending) {
       handle.active = active;
@@ -498,7 +515,7 @@ class Socket extends stream.Duplex {
     this.connecting = false;
     this[kAttempt] = null;
     this[kPendingWrite] = null;
-    if (this[kPerf] !== null) {
+    if (this[kPerf]) {
       perf.connectDropped(this[kPerf]);
       this[kPerf] = null;
     }
@@ -587,15 +604,26 @@ class Socket extends stream.Duplex {
       handle.pipe = true;
       result = handle.connectUnix(attempt.path, reading);
     } else {
-      attempt.family = isIP(attempt.address);
+      // The family a lookup named, which the address must be in.
+      const family = isIP(attempt.address);
+      attempt.family = attempt.addressType ?? family;
       if (attempt.localPort && !attempt.localAddress) {
         attempt.localAddress = attempt.family === 6 ? '::' : '0.0.0.0';
       }
       if (!attempt.onError) {
         this.emit('connectionAttempt', attempt.address, attempt.port, attempt.family);
       }
-      result = handle.connectTcp(attempt.address, attempt.port, attempt.localAddress,
-        attempt.localPort, reading);
+      // net's handle cannot parse an address of the other family: EINVAL, before any socket
+      // exists, so the error names no local end.
+      result = attempt.family !== family ? UV_EINVAL :
+        handle.connectTcp(attempt.address, attempt.port, attempt.localAddress,
+          attempt.localPort, reading);
+      if (result === UV_EINVAL && attempt.family !== family && !attempt.onError) {
+        this[kAttempt] = null;
+        this.destroy(exceptionWithHostPort(result, 'connect', attempt.address, attempt.port,
+          'undefined:undefined'));
+        return;
+      }
     }
     if (result === 0) {
       handle.reading = reading;
@@ -655,16 +683,21 @@ class Socket extends stream.Duplex {
     return this.destroy();
   }
 
+  // In net's order: a destroyed socket arms nothing and checks nothing; `timeout` takes
+  // the value before it is checked; the callback is checked once the timer is set.
   setTimeout(msecs, callback) {
-    msecs = getTimerDuration(msecs, 'msecs');
-    if (callback !== undefined) validateFunction(callback, 'callback');
+    if (this.destroyed) return this;
     this.timeout = msecs;
+    msecs = getTimerDuration(msecs, 'msecs');
     if (this[kTimeout]) {
       clearTimeout(this[kTimeout]);
       this[kTimeout] = null;
     }
     if (msecs === 0) {
-      if (callback !== undefined) this.removeListener('timeout', callback);
+      if (callback !== undefined) {
+        validateFunction(callback, 'callback');
+        this.removeListener('timeout', callback);
+      }
     } else {
       const timer = setTimeout(() => {
         debug('_onTimeout');
@@ -672,15 +705,25 @@ class Socket extends stream.Duplex {
       }, msecs);
       timer.unref();
       this[kTimeout] = timer;
-      if (callback !== undefined) this.once('timeout', callback);
+      if (callback !== undefined) {
+        validateFunction(callback, 'callback');
+        this.once('timeout', callback);
+      }
     }
     return this;
   }
 
+  // As net: the handle hears only of a change (and only if it can).
   setNoDelay(enable) {
     const on = enable === undefined ? true : Boolean(enable);
-    this[kSetNoDelay] = on;
-    if (this._handle) this._handle.setNoDelay(on);
+    if (!this._handle) {
+      this[kSetNoDelay] = on;
+      return this;
+    }
+    if (this._handle.setNoDelay && on !== this[kSetNoDelay]) {
+      this[kSetNoDelay] = on;
+      this._handle.setNoDelay(on);
+    }
     return this;
   }
 
@@ -691,9 +734,17 @@ class Socket extends stream.Duplex {
       validateNumber(initialDelayMsecs, 'initialDelay');
       delay = Math.max(0, Math.floor(initialDelayMsecs / 1000));
     }
-    this[kSetKeepAlive] = on;
-    this[kSetKeepAliveInitialDelay] = delay;
-    if (this._handle) this._handle.setKeepAlive(on, delay);
+    if (!this._handle) {
+      this[kSetKeepAlive] = on;
+      this[kSetKeepAliveInitialDelay] = delay;
+      return this;
+    }
+    if (!this._handle.setKeepAlive) return this;
+    if (on !== this[kSetKeepAlive] || (on && delay !== this[kSetKeepAliveInitialDelay])) {
+      this[kSetKeepAlive] = on;
+      this[kSetKeepAliveInitialDelay] = delay;
+      this._handle.setKeepAlive(on, delay);
+    }
     return this;
   }
 
@@ -864,14 +915,6 @@ function syncConnectException(errno, attempt, sockname) {
     ex.localPort = localPort;
   }
   return ex;
-}
-
-function abortError(signal) {
-  const err = new Error('The operation was aborted');
-  err.name = 'AbortError';
-  err.code = 'ABORT_ERR';
-  if (signal.reason !== undefined) err.cause = signal.reason;
-  return err;
 }
 
 Socket.prototype._unrefActive = Socket.prototype._unrefTimer;
