@@ -395,3 +395,85 @@ test('rsnet: an IP-like object as a lookup answer, localAddress, host or listen 
     server.close();
   }
 });
+
+// A handle object of net's shape, logging what the socket asks of it.
+function stubHandle(log) {
+  return {
+    reading: false,
+    bytesWritten: 0,
+    readStart() { log.push('readStart'); return 0; },
+    readStop() { log.push('readStop'); return 0; },
+    shutdown(req) {
+      log.push('shutdown');
+      process.nextTick(() => req.oncomplete(0));
+      return 0;
+    },
+    writeUtf8String(req, text) {
+      log.push(`writeUtf8String(${text})`);
+      this.bytesWritten += Buffer.byteLength(text);
+      return 0;
+    },
+    writeBuffer(req, buffer) {
+      log.push(`writeBuffer(${buffer.length})`);
+      this.bytesWritten += buffer.length;
+      return 0;
+    },
+    close(cb) {
+      log.push('close');
+      if (cb) process.nextTick(cb);
+    },
+    getAsyncId() { return 1; },
+    getsockname(out) { Object.assign(out, { address: '10.0.0.1', port: 5, family: 'IPv4' }); return 0; },
+    getpeername(out) { Object.assign(out, { address: '10.0.0.2', port: 6, family: 'IPv4' }); return 0; },
+    setNoDelay(on) { log.push(`setNoDelay(${on})`); return 0; },
+    setKeepAlive(on, delay) { log.push(`setKeepAlive(${on},${delay})`); return 0; },
+    ref() { log.push('ref'); },
+    unref() { log.push('unref'); },
+  };
+}
+
+test('new Socket({ handle }) with a handle object of net\'s shape works as far as net\'s does', T, async () => {
+  const { node, rsnet: ours } = await sideBySide(async (run) => {
+    const calls = [];
+    const socket = new run.net.Socket({ handle: stubHandle(calls), noDelay: true });
+    const events = record(socket, ['finish', 'error', 'close'], run);
+    const seen = {
+      pending: socket.pending,
+      readyState: socket.readyState,
+      remote: [socket.remoteAddress, socket.remotePort, socket.remoteFamily],
+      local: socket.address(),
+    };
+    socket.setNoDelay(true);
+    socket.setNoDelay(false);
+    socket.setKeepAlive(true, 2000);
+    socket.unref();
+    socket.ref();
+    seen.write = socket.write('hi', () => events.push('write callback'));
+    seen.bytesWritten = socket.bytesWritten;
+    socket.end();
+    await until(() => events.includes('finish'), 'finish');
+    socket.destroy();
+    await events.closed;
+    return { seen, events, calls };
+  });
+  assert.deepEqual(node.calls, ['readStart', 'setNoDelay(false)', 'setKeepAlive(true,2)', 'unref', 'ref',
+    'writeUtf8String(hi)', 'shutdown', 'close']);
+  assert.deepEqual(node.seen.remote, ['10.0.0.2', 6, 'IPv4']);
+  assert.deepEqual(ours, node);
+});
+
+test('new Socket({ handle }) with Node\'s own connected handle reads and writes through it', T, async () => {
+  const { node, rsnet: ours } = await sideBySide(async (run) => {
+    const server = await run.listen({}, (socket) => socket.pipe(socket));
+    const original = run.track(nodeNet.connect(server.address().port, '127.0.0.1'));
+    await next(original, 'connect');
+    const socket = run.track(new run.net.Socket({ handle: original._handle }));
+    const events = record(socket, ['data', 'end', 'error', 'close'], run);
+    socket.on('data', () => socket.end());
+    socket.write('hello');
+    await events.closed;
+    return { events, data: Buffer.concat(events.data).toString() };
+  });
+  assert.deepEqual(node, { events: ['data', 'end', 'close(false)'], data: 'hello' });
+  assert.deepEqual(ours, node);
+});

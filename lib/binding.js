@@ -171,6 +171,13 @@ for (const Handle of [native.SocketHandle, native.ServerHandle]) {
   });
 }
 
+// An event from a handle rsnet does not run natively (lib/foreign-handle.js), delivered
+// as a native one would be: to its owner, if it still has one.
+function emitFor(handle, type, payload) {
+  const owner = owners.get(handle.id);
+  if (owner !== undefined) owner[kOnEvent](type, payload);
+}
+
 function own(handle, owner) {
   owners.set(handle.id, owner);
 }
@@ -186,6 +193,7 @@ module.exports = {
   kind,
   kOnEvent,
   afterPoll,
+  emitFor,
   own,
   disown,
 };

@@ -17,6 +17,7 @@ const {
 } = require('./validators');
 const connect = require('./connect');
 const perf = require('./perf');
+const { ForeignHandle, adoptHandle } = require('./foreign-handle');
 const { debug } = require('./debug');
 
 const {
@@ -129,13 +130,14 @@ class Socket extends stream.Duplex {
 
     const fdHandle = options.fd !== undefined && !options.handle ? openFd(options.fd) : null;
     if (options.handle) {
-      this._setHandle(options.handle);
+      const adopted = adoptHandle(options.handle);
+      this._setHandle(adopted.handle);
       if (options.pauseOnCreate) {
         // The native side started this socket paused already.
         this._handle.reading = false;
         this.readableFlowing = false;
       } else {
-        this._handle.reading = true;
+        this._handle.reading = adopted.reading;
         if (!options.manualStart) this.read(0);
       }
       // noDelay and keepAlive wait for a connect, as in net: a socket made around a handle
@@ -801,7 +803,7 @@ class Socket extends stream.Duplex {
   }
 
   get bytesWritten() {
-    let bytes = this[kBytesWritten];
+    let bytes = this._handle instanceof ForeignHandle ? this._handle.bytesWritten : this[kBytesWritten];
     const buffered = this.writableBuffer;
     if (!buffered) return undefined;
     for (const entry of buffered) {
