@@ -40,6 +40,9 @@ const owners = new Map();
 // per poll phase, and batches that come in the same phase wait for the turn's end.
 let turnBusy = false;
 let deferred = [];
+// Counts the turns of the loop that brought events, so that a socket can tell whether two
+// of its events came in the same one (libuv would not have read them in the same poll).
+let turnCount = 0;
 
 function dispatch(events) {
   if (turnBusy) {
@@ -47,6 +50,7 @@ function dispatch(events) {
     return;
   }
   turnBusy = true;
+  turnCount++;
   deliver(events, 0);
   // Queued after whatever the listeners scheduled, as the next poll phase would be.
   setImmediate(endOfTurn);
@@ -111,7 +115,12 @@ function disown(handle) {
   owners.delete(handle.id);
 }
 
+function currentTurn() {
+  return turnCount;
+}
+
 module.exports = {
+  currentTurn,
   SocketHandle: native.SocketHandle,
   ServerHandle: native.ServerHandle,
   guessHandleType: native.guessHandleType,

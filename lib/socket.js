@@ -6,7 +6,9 @@
 const { isIP } = require('node:net');
 const stream = require('node:stream');
 const { isUint8Array } = require('node:util/types');
-const { SocketHandle, guessHandleType, kind, kOnEvent, own, disown } = require('./binding');
+const {
+  SocketHandle, currentTurn, guessHandleType, kind, kOnEvent, own, disown,
+} = require('./binding');
 const { codes, errnoException, exceptionWithHostPort } = require('./errors');
 const {
   getTimerDuration,
@@ -48,6 +50,14 @@ const kBufferCb = Symbol('kBufferCb');
 const kBufferRest = Symbol('kBufferRest');
 const kBufferUsed = Symbol('kBufferUsed');
 const kBufferDelivering = Symbol('kBufferDelivering');
+const kWants = Symbol('kWants');
+const kHeld = Symbol('kHeld');
+const kEndScheduled = Symbol('kEndScheduled');
+const kOwner = Symbol('kOwner');
+const kDataTurn = Symbol('kDataTurn');
+
+// Held-back reads go to the stream in chunks of up to this size, as Node reads them.
+const HELD_CHUNK = 64 * 1024;
 
 class Socket extends stream.Duplex {
   constructor(options) {
@@ -78,7 +88,17 @@ class Socket extends stream.Duplex {
     this[kUnref] = false;
     this[kResetOnDestroy] = false;
     this[kAttempt] = null;
+    // The end of the stream (EOF or a read error) found while reading was stopped or reads
+    // were held back: it comes after them, once the stream asks for more.
     this[kReadEnd] = null;
+    this[kEndScheduled] = false;
+    // Whether the stream asked for data (_read) and has not refused any since (push false).
+    this[kWants] = false;
+    // Reads the I/O thread made ahead that the stream did not want yet, oldest first: kept
+    // out of the stream's buffer, as Node leaves them in the kernel, until _read asks.
+    this[kHeld] = null;
+    // The turn of the loop that brought the latest data.
+    this[kDataTurn] = 0;
     // The onread option: data goes into the user's buffer and to a callback, not the stream.
     // An invalid onread is ignored, as Node ignores it.
     this[kBuffer] = null;
@@ -157,6 +177,7 @@ class Socket extends stream.Duplex {
     handle.active = undefined;
     handle.pending = undefined;
     this._handle = handle;
+    handle[kOwner] = this;
     own(handle, this);
     // As Node's initSocketHandle: a buffer generator gives the first buffer now.
     if (this[kBufferGen] !== null) {
@@ -179,9 +200,17 @@ class Socket extends stream.Duplex {
       case kind.EOF:
       case kind.READ_ERROR:
         // Read just before a readStop reached the I/O thread: keep it until reading
-        // resumes, as libuv would only find it then. Also after onread data still held back.
-        if (this._handle && (!this._handle.reading || this[kBufferRest] !== null)) {
+        // resumes, as libuv would only find it then. Also after data still held back.
+        if (this._handle && (!this._handle.reading || this[kHeld] !== null ||
+            this[kBufferRest] !== null)) {
           this[kReadEnd] = { type, payload };
+          return;
+        }
+        // libuv stops reading after a short read, so the end that follows data comes from
+        // a later poll, after the immediates that the data's consumers queued.
+        if (this._handle && this[kDataTurn] === currentTurn()) {
+          this[kReadEnd] = { type, payload };
+          scheduleReadEnd(this);
           return;
         }
         return this._onReadEnd(type, payload);
@@ -193,11 +222,43 @@ class Socket extends stream.Duplex {
   }
 
   _onData(buffer) {
+    this[kDataTurn] = currentTurn();
     if (this[kBufferCb] !== null) return this._onUserBufferData(buffer);
-    this[kBytesRead] += buffer.length;
     this._unrefTimer();
+    if (this[kHeld] === null && this[kWants]) this._pushRead(buffer);
+    else if (this[kHeld] === null) this[kHeld] = [buffer];
+    else this[kHeld].push(buffer);
+    // What the I/O thread read ahead may keep arriving for a moment after a readStop.
+    if (!this[kWants]) this._stopReading();
+  }
+
+  _pushRead(chunk) {
+    this[kBytesRead] += chunk.length;
+    if (!this.push(chunk)) this[kWants] = false;
+  }
+
+  // Gives the stream held-back reads while it wants them, merged into chunks of up to
+  // HELD_CHUNK bytes as Node would have read them from the kernel.
+  _pushHeld() {
+    const held = this[kHeld];
+    let i = 0;
+    while (i < held.length && this[kWants] && this._handle) {
+      let end = i + 1;
+      let size = held[i].length;
+      while (end < held.length && size + held[end].length <= HELD_CHUNK) size += held[end++].length;
+      const chunk = end - i === 1 ? held[i] : Buffer.concat(held.slice(i, end), size);
+      i = end;
+      this._pushRead(chunk);
+    }
+    // A listener may have destroyed the socket, which dropped what was held.
+    if (this[kHeld] !== held) return;
+    if (i === held.length) this[kHeld] = null;
+    else held.splice(0, i);
+  }
+
+  _stopReading() {
     const handle = this._handle;
-    if (!this.push(buffer) && handle && handle.reading) {
+    if (handle && handle.reading) {
       handle.reading = false;
       handle.readStop();
       this._updateActive();
@@ -350,16 +411,15 @@ class Socket extends stream.Duplex {
       this.once('connect', () => this._read(n));
       return;
     }
+    this[kWants] = true;
+    if (this[kHeld] !== null) this._pushHeld();
+    if (!this[kWants] || this[kHeld] !== null || !this._handle) return;
     // `handle.reading` is the flag Node's own handles carry; http pauses sockets through it.
     if (!this._handle.reading) this._startReading();
+    else if (this[kReadEnd] !== null) scheduleReadEnd(this);
   }
 
   _startReading() {
-    const end = this[kReadEnd];
-    if (end !== null && this[kBufferRest] === null && !this[kBufferDelivering]) {
-      this[kReadEnd] = null;
-      return this._onReadEnd(end.type, end.payload);
-    }
     const err = this._handle.readStart();
     if (err !== 0) {
       // As Node's tryReadStart: the write end of a pipe cannot be read.
@@ -487,6 +547,8 @@ class Socket extends stream.Duplex {
     // What was read but not taken belonged to this connection, not to a later connect().
     this[kReadEnd] = null;
     this[kBufferRest] = null;
+    this[kHeld] = null;
+    this[kWants] = false;
     if (this[kTimeout]) {
       clearTimeout(this[kTimeout]);
       this[kTimeout] = null;
@@ -791,12 +853,45 @@ function deliverBufferRest(socket) {
   if (rest === null || !handle || !handle.reading || socket.destroyed) return;
   socket[kBufferRest] = null;
   socket._onUserBufferData(rest);
-  const end = socket[kReadEnd];
-  if (end !== null && socket[kBufferRest] === null && socket._handle && socket._handle.reading) {
-    socket[kReadEnd] = null;
-    socket._onReadEnd(end.type, end.payload);
-  }
+  if (socket[kReadEnd] !== null) deliverReadEnd(socket);
 }
+
+// An end found while reading was stopped, or together with data, comes once reading
+// resumes, after the immediates queued meanwhile, as libuv would read it in the next poll:
+// never from inside read(), resume() or _read(), nor before a consumer that paused on the
+// data until its next immediate has resumed.
+function scheduleReadEnd(socket) {
+  if (socket[kEndScheduled]) return;
+  socket[kEndScheduled] = true;
+  setImmediate(afterNextImmediates, socket);
+}
+
+function afterNextImmediates(socket) {
+  setImmediate(deliverReadEnd, socket);
+}
+
+function deliverReadEnd(socket) {
+  socket[kEndScheduled] = false;
+  const end = socket[kReadEnd];
+  const handle = socket._handle;
+  if (end === null || socket.destroyed || !handle || !handle.reading ||
+      socket[kHeld] !== null || socket[kBufferRest] !== null || socket[kBufferDelivering]) {
+    return;
+  }
+  socket[kReadEnd] = null;
+  socket._onReadEnd(end.type, end.payload);
+}
+
+// http pauses and resumes a socket through its handle's readStop()/readStart(), as Node's
+// handles allow, bypassing _read: an end found in between must still come after such a
+// resume.
+const nativeReadStart = SocketHandle.prototype.readStart;
+SocketHandle.prototype.readStart = function readStart() {
+  const err = nativeReadStart.call(this);
+  const owner = this[kOwner];
+  if (err === 0 && owner !== undefined && owner[kReadEnd] !== null) scheduleReadEnd(owner);
+  return err;
+};
 
 // With allowHalfOpen false the Duplex ends our side once the peer ended theirs;
 // a write after that is the peer's fault, as Node reports it.
