@@ -17,17 +17,7 @@ try {
 }
 
 // Event kinds, as src/events.rs defines them.
-const kind = Object.freeze({
-  DATA: 1,
-  EOF: 2,
-  READ_ERROR: 3,
-  CONNECT: 4,
-  WRITE_DONE: 5,
-  WRITE_ERROR: 6,
-  SHUTDOWN: 7,
-  ACCEPT: 8,
-  ACCEPT_ERROR: 9,
-});
+const kind = Object.freeze(native.eventKinds());
 
 const kOnEvent = Symbol('kOnEvent');
 

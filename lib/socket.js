@@ -9,7 +9,7 @@ const { isUint8Array } = require('node:util/types');
 const {
   SocketHandle, currentTurn, guessHandleType, kind, kOnEvent, own, disown,
 } = require('./binding');
-const { codes, errnoException, exceptionWithHostPort } = require('./errors');
+const { codes, errnoException, exceptionWithHostPort, uv } = require('./errors');
 const {
   getTimerDuration,
   validateAbortSignal,
@@ -28,8 +28,6 @@ const {
   ERR_SOCKET_CLOSED_BEFORE_CONNECTION,
 } = codes;
 
-const UV_ENOTCONN = -107;
-const UV_ENOBUFS = -105;
 
 const kPendingWrite = Symbol('kPendingWrite');
 const kWriteCallback = Symbol('kWriteCallback');
@@ -144,7 +142,6 @@ class Socket extends stream.Duplex {
         this._handle.reading = true;
         if (!options.manualStart) this.read(0);
       }
-      this._updateActive();
       this._applyOptions();
     } else if (fdHandle !== null) {
       // A descriptor opened by number: as in Node, it reads once asked to, unless it was
@@ -154,7 +151,6 @@ class Socket extends stream.Duplex {
         if (options.pauseOnCreate) this.readableFlowing = false;
         else if (!options.manualStart) this.read(0);
       }
-      this._updateActive();
       this._applyOptions();
     }
 
@@ -173,12 +169,11 @@ class Socket extends stream.Duplex {
   _setHandle(handle) {
     // Native handles start reading as soon as they are connected.
     if (handle.reading === undefined) handle.reading = false;
-    // Unknown until the first _updateActive tells the native side.
-    handle.active = undefined;
-    handle.pending = undefined;
     this._handle = handle;
     handle[kOwner] = this;
     own(handle, this);
+    // unref() before connect() (or before a handle was replaced) holds for the new handle.
+    if (this[kUnref]) handle.unref();
     // As Node's initSocketHandle: a buffer generator gives the first buffer now.
     if (this[kBufferGen] !== null) {
       const first = this[kBufferGen]();
@@ -190,7 +185,6 @@ class Socket extends stream.Duplex {
   _applyOptions() {
     if (this[kSetNoDelay]) this._handle.setNoDelay(true);
     if (this[kSetKeepAlive]) this._handle.setKeepAlive(true, this[kSetKeepAliveInitialDelay]);
-    if (this[kUnref]) this._handle.unref();
   }
 
   // Every native event of this socket's handle arrives here.
@@ -261,7 +255,6 @@ class Socket extends stream.Duplex {
     if (handle && handle.reading) {
       handle.reading = false;
       handle.readStop();
-      this._updateActive();
     }
   }
 
@@ -292,7 +285,7 @@ class Socket extends stream.Duplex {
       if (this[kBufferUsed]) {
         n = Math.min(n, target.length);
         // libuv refuses to read into an empty buffer.
-        if (n === 0) return this._onReadEnd(kind.READ_ERROR, UV_ENOBUFS);
+        if (n === 0) return this._onReadEnd(kind.READ_ERROR, uv.ENOBUFS);
         target.set(buffer.subarray(offset, offset + n));
       }
       offset += n;
@@ -306,7 +299,6 @@ class Socket extends stream.Duplex {
       if (!more && this._handle.reading) {
         this._handle.reading = false;
         this._handle.readStop();
-        this._updateActive();
       }
       if (!this._handle.reading) {
         if (offset < buffer.length) this[kBufferRest] = buffer.subarray(offset);
@@ -319,7 +311,7 @@ class Socket extends stream.Duplex {
     // libuv asks for a buffer before it reads the end, too.
     if (type === kind.EOF && this[kBufferUsed] && this[kBuffer].length === 0) {
       type = kind.READ_ERROR;
-      payload = UV_ENOBUFS;
+      payload = uv.ENOBUFS;
     }
     if (type === kind.READ_ERROR) return this.destroy(errnoException(payload, 'read'));
     return this._onEof();
@@ -328,7 +320,6 @@ class Socket extends stream.Duplex {
   _onEof() {
     debug('EOF');
     if (this._handle) this._handle.reading = false;
-    this._updateActive();
     this.push(null);
     this.read(0);
   }
@@ -362,13 +353,11 @@ class Socket extends stream.Duplex {
       handle.reading = false;
       handle.readStop();
     }
-    this._updateActive();
   }
 
   _onWriteDone(errno) {
     const cb = this[kWriteCallback];
     this[kWriteCallback] = null;
-    this._updateActive();
     if (errno === 0) {
       if (cb) cb();
       return;
@@ -381,25 +370,9 @@ class Socket extends stream.Duplex {
   _onShutdown(errno) {
     const cb = this[kShutdownCallback];
     this[kShutdownCallback] = null;
-    this._updateActive();
     if (!cb) return;
-    if (errno === 0 || errno === UV_ENOTCONN) cb();
+    if (errno === 0 || errno === uv.ENOTCONN) cb();
     else cb(errnoException(errno, 'shutdown'));
-  }
-
-  // As with a libuv handle, a reading socket keeps the process alive unless unref'd, and a
-  // connect, write or shutdown in flight keeps it alive even then.
-  _updateActive() {
-    const handle = this._handle;
-    if (!handle) return;
-    const active = handle.reading;
-    const pending = this.connecting || this[kWriteCallback] !== null ||
-      this[kShutdownCallback] !== null;
-    if (active !== handle.active || pending !== handle.pending) {
-      handle.active = active;
-      handle.pending = pending;
-      handle.setActive(active, pending);
-    }
   }
 
   _unrefTimer() {
@@ -427,7 +400,6 @@ class Socket extends stream.Duplex {
       return;
     }
     this._handle.reading = true;
-    this._updateActive();
     // Held-back onread data comes first, on a later tick as a read from the kernel would.
     if (this[kBufferRest] !== null) process.nextTick(deliverBufferRest, this);
   }
@@ -439,7 +411,6 @@ class Socket extends stream.Duplex {
       this._handle.reading = false;
       if (!this.destroyed) {
         this._handle.readStop();
-        this._updateActive();
       }
     }
     return super.pause();
@@ -508,7 +479,6 @@ class Socket extends stream.Duplex {
     } else if (result === 1) {
       this[kBytesWritten] += bytes;
       this[kWriteCallback] = cb;
-      this._updateActive();
     } else {
       cb(errnoException(result, 'write'));
     }
@@ -530,10 +500,9 @@ class Socket extends stream.Duplex {
     if (!this._handle) return cb();
     const result = this._handle.shutdown();
     // A libuv shutdown completes on a later turn of the loop, never inside end().
-    if (result === 0 || result === UV_ENOTCONN) return setImmediate(cb);
+    if (result === 0 || result === uv.ENOTCONN) return setImmediate(cb);
     if (result === 1) {
       this[kShutdownCallback] = cb;
-      this._updateActive();
       return;
     }
     cb(errnoException(result, 'shutdown'));
@@ -610,7 +579,6 @@ class Socket extends stream.Duplex {
     // A second connect() on a live socket reuses its handle and the kernel decides.
     if (!this._handle) {
       this._setHandle(new SocketHandle());
-      if (this[kUnref]) this._handle.unref();
       // Byte counts are per connection, as on a fresh Node handle.
       this[kBytesRead] = 0;
       this[kBytesWritten] = 0;
@@ -643,7 +611,6 @@ class Socket extends stream.Duplex {
     }
     if (result === 0) {
       handle.reading = reading;
-      this._updateActive();
       return;
     }
     this[kAttempt] = null;
@@ -670,7 +637,6 @@ class Socket extends stream.Duplex {
       this._handle.close();
     }
     this._setHandle(new SocketHandle());
-    if (this[kUnref]) this._handle.unref();
   }
 
   destroySoon() {
