@@ -9,12 +9,12 @@ use std::collections::HashMap;
 use std::ffi::c_void;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 use napi::bindgen_prelude::{Function, JsValue, Unknown};
 use napi::{check_status, sys, Env, Result};
 
-use crate::handle::Handle;
+use crate::lock::lock;
 
 /// Event kinds; JavaScript reads them from `eventKinds()`.
 pub mod kind {
@@ -55,6 +55,16 @@ pub mod kind {
   pub fn ends_something(kind: u32) -> bool {
     kind != DATA && kind != ACCEPT
   }
+}
+
+/// What the environment needs of an open handle (src/handle.rs implements it for every
+/// handle kind).
+pub trait Registered: Send + Sync {
+  /// An event of `kind` (with its status, for those that carry one) reaches JavaScript;
+  /// on the JS thread.
+  fn delivered(&self, env: &Env, kind: u32, status: i32);
+  /// The environment is torn down: close the handle.
+  fn teardown(&self);
 }
 
 /// A reader whose read-ahead is bounded by what JavaScript has not taken yet.
@@ -133,7 +143,7 @@ pub struct EnvContext {
   /// neither thread allocates per batch; touched on the JS thread only.
   spare: Mutex<(Vec<Event>, Vec<u8>)>,
   /// Open handles by id: events refresh their liveness, and teardown closes them all.
-  handles: Mutex<HashMap<u32, Weak<dyn Handle>>>,
+  handles: Mutex<HashMap<u32, Weak<dyn Registered>>>,
   /// How many open, referenced handles keep the event loop alive; touched on the JS thread only.
   refs: AtomicU32,
 }
@@ -144,19 +154,12 @@ pub struct EnvContext {
 unsafe impl Send for EnvContext {}
 unsafe impl Sync for EnvContext {}
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-  // A panic while holding the lock cannot leave the queue half-updated in a way that matters.
-  mutex
-    .lock()
-    .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 impl EnvContext {
   pub fn next_id(&self) -> u32 {
     self.next_id.fetch_add(1, Ordering::Relaxed)
   }
 
-  pub fn register(&self, id: u32, handle: Weak<dyn Handle>) {
+  pub fn register(&self, id: u32, handle: Weak<dyn Registered>) {
     lock(&self.handles).insert(id, handle);
   }
 
@@ -257,17 +260,16 @@ impl EnvContext {
     }
     let handles: Vec<_> = lock(&self.handles).drain().map(|(_, h)| h).collect();
     for handle in handles.iter().filter_map(Weak::upgrade) {
-      handle.close();
+      handle.teardown();
     }
   }
 
   /// Tells the handle with this id, if it is still open, that an event of `kind` reaches
-  /// JavaScript, and recounts its liveness.
+  /// JavaScript.
   fn settle(&self, env: &Env, id: u32, kind: u32, status: i32) {
     let handle = lock(&self.handles).get(&id).and_then(Weak::upgrade);
     if let Some(handle) = handle {
-      handle.settle(kind, status);
-      handle.core().refresh(env, &*handle);
+      handle.delivered(env, kind, status);
     }
   }
 

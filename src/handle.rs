@@ -9,7 +9,7 @@ use std::sync::{Arc, Weak};
 
 use napi::Env;
 
-use crate::events::EnvContext;
+use crate::events::{EnvContext, Registered};
 use crate::wake::TaskWake;
 
 /// What keeps a handle's process alive, as libuv counts it.
@@ -34,6 +34,17 @@ pub trait Handle: Send + Sync {
   fn settle(&self, _kind: u32, _status: i32) {}
   /// Closes the handle (idempotent); its task ends on the I/O thread.
   fn close(&self);
+}
+
+impl<H: Handle> Registered for H {
+  fn delivered(&self, env: &Env, kind: u32, status: i32) {
+    self.settle(kind, status);
+    self.core().refresh(env, self);
+  }
+
+  fn teardown(&self) {
+    self.close();
+  }
 }
 
 pub struct HandleCore {
@@ -61,7 +72,7 @@ impl HandleCore {
   /// Makes the environment know `handle` by its id, so that events refresh its liveness and
   /// teardown closes it.
   pub fn register<H: Handle + 'static>(handle: &Arc<H>) {
-    let weak: Weak<dyn Handle> = Arc::downgrade(handle) as _;
+    let weak: Weak<dyn Registered> = Arc::downgrade(handle) as _;
     handle.core().env.register(handle.core().id, weak);
   }
 

@@ -8,6 +8,7 @@ mod errors;
 mod events;
 mod fd;
 mod handle;
+mod lock;
 mod options;
 mod runtime;
 mod server;

@@ -46,6 +46,13 @@ pub fn register(fd: RawFd) -> io::Result<AsyncFd<Fd>> {
   unsafe { AsyncFd::register(Fd(fd)) }.map_err(|err| err.into_parts().1)
 }
 
+/// Closes a handle's socket once its task is done: deregisters first, so the reactor never
+/// sees a reused descriptor number.
+pub fn close(afd: Option<AsyncFd<Fd>>, socket: Option<socket2::Socket>) {
+  drop(afd);
+  crate::fd::release(socket);
+}
+
 /// A bare descriptor for the reactor; its owner (a socket2 Socket) lives elsewhere.
 pub struct Fd(RawFd);
 

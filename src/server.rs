@@ -6,7 +6,7 @@ use std::future::poll_fn;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -19,6 +19,7 @@ use crate::addr::{self, AddressInfo};
 use crate::errors::{errno_of, status};
 use crate::events::{self, kind, Payload};
 use crate::handle::{Handle, HandleCore, Liveness};
+use crate::lock::lock;
 use crate::runtime::{self, register, Fd};
 use crate::socket::SocketShared;
 
@@ -38,12 +39,6 @@ pub struct ServerShared {
   state: Mutex<Listener>,
   /// Accepted sockets start paused (pauseOnConnect) instead of reading.
   pause_on_connect: AtomicBool,
-}
-
-fn lock(state: &Mutex<Listener>) -> MutexGuard<'_, Listener> {
-  state
-    .lock()
-    .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl ServerShared {
@@ -131,8 +126,7 @@ async fn accept_loop(shared: Arc<ServerShared>, fd: RawFd) {
 }
 
 fn close_now(shared: &ServerShared, afd: Option<AsyncFd<Fd>>) {
-  drop(afd);
-  crate::fd::release(lock(&shared.state).socket.take());
+  runtime::close(afd, lock(&shared.state).socket.take());
 }
 
 /// Accepts every pending connection. Returns true after an error worth backing off for.

@@ -8,7 +8,7 @@ use std::future::poll_fn;
 use std::io::{self, IoSlice};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -22,6 +22,7 @@ use crate::addr::{self, AddressInfo};
 use crate::errors::{errno_of, status};
 use crate::events::{self, kind, Batch, EnvContext, IntoJs, Payload, ReadSource};
 use crate::handle::{Handle, HandleCore, Liveness};
+use crate::lock::lock;
 use crate::options;
 use crate::runtime::{self, register, Fd};
 use crate::transport;
@@ -103,10 +104,6 @@ pub struct SocketShared {
   can_read: AtomicBool,
   /// False for the read end of a FIFO.
   can_write: AtomicBool,
-}
-
-fn lock(io: &Mutex<Io>) -> MutexGuard<'_, Io> {
-  io.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl SocketShared {
@@ -380,10 +377,8 @@ async fn wait_for_close(shared: &SocketShared) {
   }
 }
 
-/// Deregisters before closing, so the reactor never sees a reused descriptor number.
 fn close_now(shared: &SocketShared, afd: Option<AsyncFd<Fd>>) {
-  drop(afd);
-  crate::fd::release(lock(&shared.io).socket.take());
+  runtime::close(afd, lock(&shared.io).socket.take());
 }
 
 /// Waits for a non-blocking connect; reports its result. Returns whether it succeeded.
