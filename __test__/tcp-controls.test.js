@@ -10,6 +10,7 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFile } = require('node:child_process');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
 const rsnet = require('..');
@@ -293,6 +294,34 @@ function kernelDefaultMs({ tcpRetries2, tcpRtoMaxMs = 120000 }) {
   if (tcpRetries2 <= thresh) return ((2 << tcpRetries2) - 1) * base;
   return ((2 << thresh) - 1) * base + (tcpRetries2 - thresh) * tcpRtoMaxMs;
 }
+
+test('index.d.ts types the TCP controls: typed calls compile (strict), wrong ones fail', { timeout: 60000 }, async (t) => {
+  const root = path.join(__dirname, '..');
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'rsnet-tcp-types-')));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.mkdirSync(path.join(dir, 'node_modules'));
+  fs.symlinkSync(root, path.join(dir, 'node_modules', 'rsnet'), 'dir');
+  const file = 'tcp-controls-types.ts';
+  fs.copyFileSync(path.join(__dirname, 'fixtures', file), path.join(dir, file));
+  fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: {
+      strict: true, noEmit: true, target: 'ES2022', lib: ['ES2022'], module: 'node16',
+      moduleResolution: 'node16', types: ['node'], typeRoots: [path.join(root, 'node_modules', '@types')],
+    },
+    files: [file],
+  }));
+  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const stdout = await new Promise((resolve) => {
+    execFile(process.execPath, [tsc, '-p', 'tsconfig.json', '--pretty', 'false'], { cwd: dir, timeout: 50000 },
+      (err, out) => resolve(out));
+  });
+  const lines = stdout.split('\n').map((l) => /^(\S+)\((\d+),\d+\): error TS\d+/.exec(l)).filter(Boolean);
+  assert.ok(lines.every(([, f]) => f === file), stdout);
+  const source = fs.readFileSync(path.join(dir, file), 'utf8').split('\n');
+  const marked = source.map((l, i) => (l.includes('// wrong:') ? i + 1 : 0)).filter(Boolean);
+  assert.equal(marked.length, 7);
+  assert.deepEqual([...new Set(lines.map(([, , line]) => Number(line)))], marked, stdout);
+});
 
 function runInNamespace(args) {
   return new Promise((resolve) => {
