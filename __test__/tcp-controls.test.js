@@ -175,6 +175,24 @@ test('tcpInfo() counts a known transfer on both implementations', T, async () =>
   }
 });
 
+test('tcpInfo() still reports a connection that ended, until the socket is destroyed', T, async () => {
+  const size = 256 << 10;
+  const { node, rsnet: rs } = await sideBySide(async (run) => {
+    const server = await run.listen({ net: run.net }, (socket) => socket.pipe(socket));
+    const client = run.track(run.net.connect(server.address().port, '127.0.0.1'));
+    await next(client, 'connect');
+    // Read in 'end' itself: the socket is destroyed right after it.
+    const ended = new Promise((resolve) => client.on('end', () => resolve(rsnet.tcpInfo(client))));
+    client.end(Buffer.alloc(size, 1));
+    client.resume();
+    const info = await ended;
+    return { state: info.state, acked: info.bytesAcked >= size, received: info.bytesReceived >= size };
+  });
+  assert.ok(['CLOSE', 'TIME_WAIT', 'FIN_WAIT1', 'FIN_WAIT2', 'CLOSING', 'LAST_ACK'].includes(node.state), node.state);
+  assert.deepEqual({ ...node, state: undefined }, { acked: true, received: true, state: undefined });
+  assert.deepEqual({ ...rs, state: undefined }, { ...node, state: undefined });
+});
+
 test('bad arguments throw as Node\'s validators do and set nothing', T, async () => {
   const { node, rsnet: rs } = await sideBySide(async (run) => {
     const { client } = await pair(run);
