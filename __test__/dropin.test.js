@@ -253,13 +253,22 @@ const HOOKS = [
   ['NODE_OPTIONS=--import', [], { NODE_OPTIONS: '--import rsnet/register' }],
   ['no hook', [], {}],
 ];
+// Lines with module.registerHooks take it; the module.register path that Node 20 (and
+// 22 before 22.15) takes is checked on them too, up to Node 26, which deprecates it.
+const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
+if (typeof require('node:module').registerHooks === 'function' && NODE_MAJOR < 26) {
+  HOOKS.push(
+    ['-r, module.register', ['-r', './without-register-hooks.js', '-r', 'rsnet/register'], {}],
+    ['--import, module.register', ['-r', './without-register-hooks.js', '--import', 'rsnet/register'], {}],
+  );
+}
 
 test('register: -r and --import each give rsnet to require and import, in main, worker and child, silently', {
   timeout: 120000,
 }, async (t) => {
   const dir = tempDir(t);
   linkRsnet(dir);
-  copyFixtures(dir, 'spread.js', 'spread.mjs', 'dep-net.cjs', 'dep-net.mjs');
+  copyFixtures(dir, 'spread.js', 'spread.mjs', 'dep-net.cjs', 'dep-net.mjs', 'without-register-hooks.js');
 
   const runs = [];
   for (const [hook, execArgv, env] of HOOKS) {
