@@ -57,7 +57,7 @@ function zigPath() {
 }
 
 function ensureZigbuild() {
-  if (!works('cargo', ['zigbuild', '--version'])) {
+  if (!works('cargo', ['zigbuild', '--help'])) {
     run('cargo', ['install', '--locked', 'cargo-zigbuild', '--version', CARGO_ZIGBUILD]);
   }
 }

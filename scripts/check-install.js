@@ -62,18 +62,23 @@ function ok(result, what) {
 }
 
 /**
- * A PATH on which node and npm run but cargo and rustc are found nowhere: every directory
- * that holds either is left out, and node and npm are linked into a directory of their own.
+ * A PATH on which node, npm and sh run but cargo and rustc are found nowhere: every directory
+ * that holds either is left out (on Debian that can be /usr/bin itself), and node, npm and sh
+ * are linked into a directory of their own.
  */
+let noRustPath;
 function pathWithoutRust() {
+  if (noRustPath !== undefined) return noRustPath;
   const bin = path.join(work, 'bin-no-rust');
   fs.mkdirSync(bin, { recursive: true });
   fs.symlinkSync(process.execPath, path.join(bin, 'node'));
+  fs.symlinkSync(fs.realpathSync('/bin/sh'), path.join(bin, 'sh'));
   fs.writeFileSync(path.join(bin, 'npm'), `#!/bin/sh\nexec "${process.execPath}" "${npmCli}" "$@"\n`,
     { mode: 0o755 });
   const keep = (process.env.PATH || '').split(path.delimiter).filter((dir) =>
     dir !== '' && !['cargo', 'rustc'].some((tool) => fs.existsSync(path.join(dir, tool))));
-  return [bin, ...keep].join(path.delimiter);
+  noRustPath = [bin, ...keep].join(path.delimiter);
+  return noRustPath;
 }
 
 /** An empty project that installs `files` (tarballs) with npm, offline. */
@@ -131,7 +136,10 @@ function newer(a, b) {
 
 test.before(() => {
   const started = Date.now();
-  tarballs = packAll(path.join(work, 'packs'), { buildBinaries: !process.argv.includes('--no-build') });
+  tarballs = packAll(path.join(work, 'packs'), {
+    buildBinaries: !process.argv.includes('--no-build'),
+    only: [PLATFORM],
+  });
   for (const file of tarballs) {
     console.log(`# ${path.basename(file)}: ${fs.statSync(file).size} bytes`);
   }

@@ -6,8 +6,8 @@
 //   npm run pack:all -- <dir> [--no-build]
 //
 // The binaries come from artifacts/ (as a release's build jobs leave them); those this
-// machine can build are built first unless --no-build is given. `napi artifacts` copies them
-// into npm/<platform>/. The main package is packed from a staged copy whose package.json
+// machine can build are built first unless --no-build is given, and copied into
+// npm/<platform>/. The main package is packed from a staged copy whose package.json
 // gains the optionalDependencies on the platform packages, as `napi pre-publish` adds them
 // at release time: the repository's package.json cannot list them, since `npm ci` would
 // then need them published.
@@ -61,22 +61,23 @@ function stageMain(stage) {
   fs.writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
-function packAll(dest, { buildBinaries = true } = {}) {
+/**
+ * `only` limits the platform packages packed (and built) to those named; the main package
+ * still lists every platform as an optional dependency.
+ */
+function packAll(dest, { buildBinaries = true, only = platforms() } = {}) {
   fs.mkdirSync(dest, { recursive: true });
   if (buildBinaries) {
-    for (const platform of platforms()) if (TARGETS[platform] !== undefined) build(platform);
+    for (const platform of only) if (TARGETS[platform] !== undefined) build(platform);
   }
-  const napi = path.join(root, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js');
-  const copied = spawnSync(process.execPath, [napi, 'artifacts', '--output-dir', 'artifacts',
-    '--npm-dir', 'npm'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (copied.status !== 0) throw new Error('napi artifacts failed');
-
   const tarballs = [];
-  for (const platform of platforms()) {
-    const binary = path.join(npmDir, platform, `${pkg.name}.${platform}.node`);
-    if (!fs.existsSync(binary)) {
-      throw new Error(`no binary for ${platform}: expected artifacts/${path.basename(binary)}`);
-    }
+  for (const platform of only) {
+    // What `napi artifacts` does, for the chosen platforms only (it insists on every
+    // configured target) and without its rewrites of the package root.
+    const name = `${pkg.name}.${platform}.node`;
+    const built = path.join(root, 'artifacts', name);
+    if (!fs.existsSync(built)) throw new Error(`no binary for ${platform}: expected artifacts/${name}`);
+    fs.copyFileSync(built, path.join(npmDir, platform, name));
     tarballs.push(pack(path.join(npmDir, platform), dest));
   }
   const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'rsnet-pack-'));
