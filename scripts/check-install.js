@@ -116,7 +116,8 @@ server.listen(0, '127.0.0.1', () => {
 function echo(dir, node, env = process.env) {
   fs.writeFileSync(path.join(dir, 'echo.js'), ECHO);
   const result = ok(run(node, ['echo.js'], { cwd: dir, env, timeout: 30_000 }), `echo on ${node}`);
-  return JSON.parse(result.stdout.trim().split('\n').pop());
+  // The whole of stdout: a source build at require() must not write to it.
+  return JSON.parse(result.stdout);
 }
 
 function tarball(platform) {
@@ -217,7 +218,18 @@ test('without the platform package, the install builds from source with cargo', 
   const { dir, result } = installInto('source', [tarball()], { env });
   ok(result, 'npm install with cargo');
   assert.ok(fs.existsSync(path.join(dir, 'node_modules', pkg.name, 'rsnet.node')));
-  assert.strictEqual(echo(dir, process.execPath).got, 'ping');
+  assert.strictEqual(echo(dir, process.execPath, env).got, 'ping');
+});
+
+test('installed with --ignore-scripts, require() builds from source with cargo', () => {
+  const env = { ...process.env, CARGO_TARGET_DIR: process.env.CARGO_TARGET_DIR || path.join(root, 'target') };
+  const { dir, result } = installInto('source-at-require', [tarball()], { env, ignoreScripts: true });
+  ok(result, 'npm install --ignore-scripts');
+  const addon = path.join(dir, 'node_modules', pkg.name, 'rsnet.node');
+  assert.ok(!fs.existsSync(addon), 'built although scripts were off');
+  // The build's output goes to stderr: stdout holds the echo's reply alone.
+  assert.strictEqual(echo(dir, process.execPath, env).got, 'ping');
+  assert.ok(fs.existsSync(addon));
 });
 
 /** A musl program that dlopen()s a file with every symbol bound at once, as Node would. */
