@@ -106,7 +106,7 @@ function buildFromSource() {
   // The build's output goes to stderr so that it never mixes with the program's stdout.
   const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.js')], {
     cwd: root,
-    stdio: ['ignore', process.stderr, process.stderr],
+    stdio: ['ignore', 2, 2],
   });
   if (build.error) return build.error.message;
   return build.status === 0 ? null : `cargo build failed (exit code ${build.status})`;
@@ -128,7 +128,7 @@ function noAddonError(key, tried) {
     [
       `  - the prebuilt package: npm install ${name}@${pkg.version}` +
         ' (npm leaves it out under --omit=optional or --no-optional)',
-      '  - or a Rust toolchain (https://rustup.rs), then reinstall rsnet to build it from source',
+      '  - a Rust toolchain (https://rustup.rs), then reinstall rsnet to build it from source',
     ] :
     [
       `  - a Rust toolchain (https://rustup.rs), then reinstall rsnet to build it from source` +
@@ -148,20 +148,17 @@ function noAddonError(key, tried) {
 
 /**
  * Returns { native, from } for the first addon that loads, or throws the error that says
- * what to install. `build: false` skips the source build (the install script decides on
- * that itself).
+ * what to install.
  */
-function load({ build = true } = {}) {
+function load() {
   const key = platformKey();
   const tried = [];
   let native = loadLocal(tried);
   if (native !== null) return { native, from: localAddon };
   native = loadPrebuilt(key, tried);
   if (native !== null) return { native, from: packageName(key) };
-  if (build) {
-    native = loadFromSource(tried);
-    if (native !== null) return { native, from: localAddon };
-  }
+  native = loadFromSource(tried);
+  if (native !== null) return { native, from: localAddon };
   throw noAddonError(key, tried);
 }
 
