@@ -101,8 +101,14 @@ function ensureDebianRustSource() {
       `(rustup target add ${MUSL_TRIPLE}), or build on Debian, whose rustc-web and ` +
       'rust-web-src this script installs');
   }
-  run('apt-get', ['install', '-y', '-q', 'rustc-web', 'rust-web-src'],
-    { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  aptInstall(['rustc-web', 'rust-web-src']);
+}
+
+/** apt-get install, after the update that a fresh machine's package lists need. */
+function aptInstall(packages) {
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-q'], { env });
+  run('apt-get', ['install', '-y', '-q', ...packages], { env });
 }
 
 function buildMusl() {
@@ -149,4 +155,4 @@ if (require.main === module) {
   }
 }
 
-module.exports = { build, TARGETS, GLIBC_BASELINE };
+module.exports = { build, aptInstall, TARGETS, GLIBC_BASELINE };

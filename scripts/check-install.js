@@ -26,7 +26,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { packAll } = require('./pack-all');
-const { GLIBC_BASELINE } = require('./build-prebuilt');
+const { GLIBC_BASELINE, aptInstall } = require('./build-prebuilt');
 
 const root = path.join(__dirname, '..');
 const pkg = require('../package.json');
@@ -235,8 +235,7 @@ test('installed with --ignore-scripts, require() builds from source with cargo',
 /** A musl program that dlopen()s a file with every symbol bound at once, as Node would. */
 function muslProbe() {
   if (!works('musl-gcc', ['--version'])) {
-    ok(run('apt-get', ['install', '-y', '-q', 'musl-tools'],
-      { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }), 'apt-get install musl-tools');
+    aptInstall(['musl-tools']);
   }
   const source = path.join(work, 'probe.c');
   fs.writeFileSync(source, `#include <dlfcn.h>
