@@ -4,17 +4,9 @@
 // `dispatch` with a batch of events as a flat array [kind, id, payload, ...], and
 // each event goes to the JavaScript object that registered the handle's id.
 
-const path = require('node:path');
-
-const addonPath = path.join(__dirname, '..', 'rsnet.node');
-let native;
-try {
-  native = require(addonPath);
-} catch (err) {
-  err.message = `rsnet: cannot load the native addon at ${addonPath} ` +
-    `(run \`npm run build\`): ${err.message}`;
-  throw err;
-}
+// lib/loader.js picks the addon: a local build, the platform's prebuilt package, or a
+// source build, and otherwise throws an error that says what to install.
+const native = require('./loader').load().native;
 
 // Event kinds, as src/events.rs defines them.
 const kind = Object.freeze(native.eventKinds());
