@@ -22,8 +22,8 @@ const owners = new Map();
 // per poll phase, and batches that come in the same phase wait for the turn's end.
 let turnBusy = false;
 let deferred = [];
-// Counts the turns of the loop that brought events, so that a socket can tell whether two
-// of its events came in the same one (libuv would not have read them in the same poll).
+// Counts deliveries (a poll phase's batch, or the batches deferred to the end of its
+// turn), so that a socket can tell how close together two of its events came.
 let turnCount = 0;
 
 function dispatch(events) {
@@ -43,6 +43,7 @@ function endOfTurn() {
     // One list, so that a socket's events keep their order across batches.
     const events = deferred.length === 1 ? deferred[0] : [].concat(...deferred);
     deferred = [];
+    turnCount++;
     deliver(events, 0);
   }
   turnBusy = false;

@@ -201,8 +201,10 @@ class Socket extends stream.Duplex {
           return;
         }
         // libuv stops reading after a short read, so the end that follows data comes from
-        // a later poll, after the immediates that the data's consumers queued.
-        if (this._handle && this[kDataTurn] === currentTurn()) {
+        // a later poll, after the immediates that the data's consumers queued. Data
+        // delivered at the end of the previous turn (a deferred batch) had its consumers'
+        // immediates queued for this turn's end, so that counts as close too.
+        if (this._handle && currentTurn() - this[kDataTurn] <= 1) {
           this[kReadEnd] = { type, payload };
           scheduleReadEnd(this);
           return;
