@@ -7,6 +7,7 @@ const { Socket } = require('./lib/socket');
 const { Server, createServerHandle, setSimultaneousAccepts } = require('./lib/server');
 const { normalizeArgs } = require('./lib/connect');
 const defaults = require('./lib/defaults');
+const tcpControls = require('./lib/tcp-controls');
 
 // Node's net.Socket and net.Server also work when called without `new`; classes do not,
 // so the exported constructors are callable proxies of them.
@@ -54,4 +55,8 @@ module.exports = {
   setDefaultAutoSelectFamily: defaults.setDefaultAutoSelectFamily,
   getDefaultAutoSelectFamilyAttemptTimeout: defaults.getDefaultAutoSelectFamilyAttemptTimeout,
   setDefaultAutoSelectFamilyAttemptTimeout: defaults.setDefaultAutoSelectFamilyAttemptTimeout,
+  // Beyond net: TCP controls Node does not offer (README, "TCP controls").
+  tcpInfo: tcpControls.tcpInfo,
+  getTcpOptions: tcpControls.getTcpOptions,
+  setTcpOptions: tcpControls.setTcpOptions,
 };

@@ -23,4 +23,7 @@ export const {
   setDefaultAutoSelectFamily,
   getDefaultAutoSelectFamilyAttemptTimeout,
   setDefaultAutoSelectFamilyAttemptTimeout,
+  tcpInfo,
+  getTcpOptions,
+  setTcpOptions,
 } = rsnet;

@@ -4,30 +4,12 @@
 // `dispatch` with a batch of events as a flat array [kind, id, payload, ...], and
 // each event goes to the JavaScript object that registered the handle's id.
 
-const path = require('node:path');
-
-const addonPath = path.join(__dirname, '..', 'rsnet.node');
-let native;
-try {
-  native = require(addonPath);
-} catch (err) {
-  err.message = `rsnet: cannot load the native addon at ${addonPath} ` +
-    `(run \`npm run build\`): ${err.message}`;
-  throw err;
-}
+// lib/loader.js picks the addon: a local build, the platform's prebuilt package, or a
+// source build, and otherwise throws an error that says what to install.
+const native = require('./loader').load().native;
 
 // Event kinds, as src/events.rs defines them.
-const kind = Object.freeze({
-  DATA: 1,
-  EOF: 2,
-  READ_ERROR: 3,
-  CONNECT: 4,
-  WRITE_DONE: 5,
-  WRITE_ERROR: 6,
-  SHUTDOWN: 7,
-  ACCEPT: 8,
-  ACCEPT_ERROR: 9,
-});
+const kind = Object.freeze(native.eventKinds());
 
 const kOnEvent = Symbol('kOnEvent');
 
@@ -40,6 +22,9 @@ const owners = new Map();
 // per poll phase, and batches that come in the same phase wait for the turn's end.
 let turnBusy = false;
 let deferred = [];
+// Counts deliveries (a poll phase's batch, or the batches deferred to the end of its
+// turn), so that a socket can tell how close together two of its events came.
+let turnCount = 0;
 
 function dispatch(events) {
   if (turnBusy) {
@@ -47,6 +32,7 @@ function dispatch(events) {
     return;
   }
   turnBusy = true;
+  turnCount++;
   deliver(events, 0);
   // Queued after whatever the listeners scheduled, as the next poll phase would be.
   setImmediate(endOfTurn);
@@ -57,6 +43,7 @@ function endOfTurn() {
     // One list, so that a socket's events keep their order across batches.
     const events = deferred.length === 1 ? deferred[0] : [].concat(...deferred);
     deferred = [];
+    turnCount++;
     deliver(events, 0);
   }
   turnBusy = false;
@@ -186,7 +173,12 @@ function disown(handle) {
   owners.delete(handle.id);
 }
 
+function currentTurn() {
+  return turnCount;
+}
+
 module.exports = {
+  currentTurn,
   SocketHandle: native.SocketHandle,
   ServerHandle: native.ServerHandle,
   guessHandleType: native.guessHandleType,

@@ -9,7 +9,9 @@ const fs = require('node:fs');
 const { BlockList, isIP } = require('node:net');
 const { getDefaultHighWaterMark } = require('node:stream');
 const { ServerHandle, SocketHandle, guessHandleType, kind, kOnEvent, own, disown } = require('./binding');
-const { codes, errnoException, exceptionWithHostPort, uvExceptionWithHostPort } = require('./errors');
+const {
+  codes, errnoException, exceptionWithHostPort, uv, uvExceptionWithHostPort,
+} = require('./errors');
 const {
   validateAbortSignal,
   validateFunction,
@@ -28,12 +30,6 @@ const {
   ERR_SERVER_NOT_RUNNING,
 } = codes;
 
-const UV_EACCES = -13;
-const UV_EINVAL = -22;
-const UV_ENOENT = -2;
-const UV_EAFNOSUPPORT = -97;
-const UV_EADDRNOTAVAIL = -99;
-const UV_EADDRINUSE = -98;
 
 // The Unix path this server listens on (address() answers it), and whether it is a Unix
 // socket at all (one taken by descriptor has no known path).
@@ -41,7 +37,6 @@ const kPath = Symbol('kPath');
 const kPipe = Symbol('kPipe');
 // Whether this server bound kPath itself, and so removes it on close.
 const kUnlink = Symbol('kUnlink');
-const kUnref = Symbol('kUnref');
 
 let dns;
 let cluster;
@@ -84,7 +79,6 @@ class Server extends EventEmitter {
     this[kPath] = null;
     this[kPipe] = false;
     this[kUnlink] = false;
-    this[kUnref] = false;
   }
 
   get listening() {
@@ -192,7 +186,7 @@ class Server extends EventEmitter {
       // No host: IPv6's any address, which takes IPv4 too; IPv4's where there is no IPv6.
       host = '::';
       err = handle.bindTcp(host, port, ipv6Only, reusePort);
-      if (err === UV_EAFNOSUPPORT || err === UV_EADDRNOTAVAIL) {
+      if (err === uv.EAFNOSUPPORT || err === uv.EADDRNOTAVAIL) {
         handle.close();
         handle = new ServerHandle();
         host = '0.0.0.0';
@@ -216,7 +210,7 @@ class Server extends EventEmitter {
     const handle = new ServerHandle();
     let err = handle.bindUnix(path);
     // libuv reports a missing directory as EACCES, for Windows' sake; Node users see that.
-    if (err === UV_ENOENT) err = UV_EACCES;
+    if (err === uv.ENOENT) err = uv.EACCES;
     if (err === 0) err = handle.listen(backlog, this.pauseOnConnect);
     if (err === 0 && !path.startsWith('\0') && (options.readableAll || options.writableAll)) {
       let mode = 0;
@@ -269,7 +263,7 @@ class Server extends EventEmitter {
         // As Node's checkBindError: a worker asking for a port gets that port or an error.
         const out = {};
         nodeHandle.getsockname(out);
-        if (out.port !== port) err = UV_EADDRINUSE;
+        if (out.port !== port) err = uv.EADDRINUSE;
       }
       if (err) {
         if (nodeHandle) nodeHandle.close();
@@ -314,7 +308,7 @@ class Server extends EventEmitter {
     this._connectionKey = `${addressType}:${address}:${addressType === -1 ? -1 : port}`;
     // A Unix socket taken by descriptor or handle counts as one (its address() is null).
     if (this[kPath] === null) this[kPipe] = (handle.address() || {}).family === 'unix';
-    if (this[kUnref]) handle.unref();
+    if (this._unref) handle.unref();
     process.nextTick(() => {
       // close() in the same tick still emits 'listening' in Node only if still open.
       if (this._handle) this.emit('listening');
@@ -425,14 +419,12 @@ class Server extends EventEmitter {
   }
 
   ref() {
-    this[kUnref] = false;
     this._unref = false;
     if (this._handle) this._handle.ref();
     return this;
   }
 
   unref() {
-    this[kUnref] = true;
     this._unref = true;
     if (this._handle) this._handle.unref();
     return this;
@@ -548,7 +540,7 @@ function openFd(handle, fd, lent = false) {
   } catch {
     // A descriptor that is no int32 is just as invalid.
   }
-  if (type !== 'TCP' && type !== 'PIPE') return UV_EINVAL;
+  if (type !== 'TCP' && type !== 'PIPE') return uv.EINVAL;
   return handle.open(fd, lent);
 }
 
@@ -570,7 +562,7 @@ function createServerHandle(address, port, addressType, fd, flags) {
   } else {
     const host = address || (addressType === 4 ? '0.0.0.0' : '::');
     // Only a string reaches the native bind.
-    err = isIPString(host) ? handle.bindTcp(host, port | 0, Boolean(flags & 1), false) : UV_EINVAL;
+    err = isIPString(host) ? handle.bindTcp(host, port | 0, Boolean(flags & 1), false) : uv.EINVAL;
   }
   if (err !== 0) {
     handle.close();
