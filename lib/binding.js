@@ -182,6 +182,13 @@ module.exports = {
   SocketHandle: native.SocketHandle,
   ServerHandle: native.ServerHandle,
   guessHandleType: native.guessHandleType,
+  // The TCP controls beyond net (lib/tcp-controls.js).
+  tcpControls: {
+    checkCongestion: native.checkCongestion,
+    getTcpOptions: native.getTcpOptions,
+    setTcpOptions: native.setTcpOptions,
+    tcpInfo: native.tcpInfo,
+  },
   kind,
   kOnEvent,
   afterPoll,

@@ -6,11 +6,10 @@
 // both expose their descriptor as `socket._handle.fd`, and the kernel does the rest.
 
 const fs = require('node:fs');
-const path = require('node:path');
 const nodeNet = require('node:net');
-const { guessHandleType } = require('./binding');
+const { guessHandleType, tcpControls: native } = require('./binding');
 const { Socket } = require('./socket');
-const { codes, errnoException } = require('./errors');
+const { codes, errnoException, uv } = require('./errors');
 const {
   validateBoolean,
   validateInt32,
@@ -20,18 +19,12 @@ const {
   validateUint32,
 } = require('./validators');
 
-// lib/binding.js loads and initialises the addon; the same module object holds these.
-const native = require(path.join(__dirname, '..', 'rsnet.node'));
-
 const {
   ERR_INVALID_ARG_TYPE,
   ERR_INVALID_ARG_VALUE,
   ERR_INVALID_FD_TYPE,
   ERR_SOCKET_CLOSED,
 } = codes;
-
-const UV_ENOENT = -2;
-const UV_ENOTCONN = -107;
 
 // Limits of the kernel (include/net/tcp.h): it would refuse more with EINVAL.
 const MAX_KEEPIDLE_SECS = 32767;
@@ -65,8 +58,8 @@ function availableCongestion() {
 // socket, so that nothing is set on the real one when it is not.
 function validateCongestion(value, name) {
   validateString(value, name);
-  const errno = kCongestionName.test(value) ? native.checkCongestion(value) : UV_ENOENT;
-  if (errno === UV_ENOENT) {
+  const errno = kCongestionName.test(value) ? native.checkCongestion(value) : uv.ENOENT;
+  if (errno === uv.ENOENT) {
     const available = availableCongestion();
     const reason = available.length > 0
       ? `must be a congestion control algorithm of this kernel (${available.join(', ')})`
@@ -100,7 +93,7 @@ function isSocket(value) {
 function descriptorOf(socket, syscall) {
   if (socket.destroyed) throw new ERR_SOCKET_CLOSED();
   const handle = socket._handle;
-  if (!handle || socket.connecting) throw errnoException(UV_ENOTCONN, syscall);
+  if (!handle || socket.connecting) throw errnoException(uv.ENOTCONN, syscall);
   const fd = handle.fd;
   // A socket over another stream (a TLSSocket's wrap, say) has no descriptor of its own.
   if (!Number.isInteger(fd) || fd < 0) throw new ERR_INVALID_FD_TYPE('UNKNOWN');

@@ -102,13 +102,18 @@ const net = require('rsnet');
 const timer = setTimeout(() => { console.error('echo: timed out'); process.exit(1); }, 10000);
 const server = net.createServer((socket) => socket.pipe(socket));
 server.listen(0, '127.0.0.1', () => {
-  const client = net.connect(server.address().port, '127.0.0.1', () => client.end('ping'));
+  let rtt = null;
+  const client = net.connect(server.address().port, '127.0.0.1', () => {
+    // Every export reaches the addon, wherever the loader found it.
+    rtt = typeof net.tcpInfo(client).rtt;
+    client.end('ping');
+  });
   let got = '';
   client.on('data', (chunk) => { got += chunk; });
   client.on('close', () => {
     server.close();
     clearTimeout(timer);
-    console.log(JSON.stringify({ node: process.version, got }));
+    console.log(JSON.stringify({ node: process.version, got, rtt }));
   });
 });
 `;
@@ -186,6 +191,7 @@ test('installed offline without cargo or rustc, the prebuilt package serves Node
   for (const major of [20, 26]) {
     const reply = echo(dir, nodeBinary(major), env);
     assert.strictEqual(reply.got, 'ping');
+    assert.strictEqual(reply.rtt, 'number');
     assert.strictEqual(Number(reply.node.slice(1).split('.')[0]), major);
   }
 });
