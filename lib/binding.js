@@ -15,6 +15,8 @@ try {
     `(run \`npm run build\`): ${err.message}`;
   throw err;
 }
+// Abstract Unix names as the running Node's libuv spells them, so each reaches the other.
+native.setExactAbstractNames(require('./node-line').exactAbstractNames);
 
 // Event kinds, as src/events.rs defines them.
 const kind = Object.freeze({

@@ -14,10 +14,12 @@ const {
   validateNumber,
   validatePort,
   validateString,
+  validateStringWithoutNullBytes,
 } = require('./validators');
 const defaults = require('./defaults');
+const line = require('./node-line');
 
-const { ERR_INVALID_ARG_TYPE, ERR_INVALID_IP_ADDRESS, ERR_INVALID_ADDRESS_FAMILY } = codes;
+const { ERR_INVALID_ARG_TYPE, ERR_INVALID_IP_ADDRESS, ERR_INVALID_ADDRESS_FAMILY, ERR_IP_BLOCKED } = codes;
 
 let dns;
 
@@ -74,6 +76,7 @@ function lookupAndConnect(self, options) {
   const host = options.host || 'localhost';
   let { port, autoSelectFamily, autoSelectFamilyAttemptTimeout } = options;
 
+  if (line.validatesConnectHost) validateStringWithoutNullBytes(host, 'options.host');
   if (localAddress && !isIP(localAddress)) throw new ERR_INVALID_IP_ADDRESS(localAddress);
   if (localPort) validateNumber(localPort, 'options.localPort');
   if (typeof port !== 'undefined') {
@@ -197,6 +200,14 @@ function attemptNext(self, toAttempt, index, errors, target, attemptTimeout) {
     self._replaceHandle();
     attemptNext(self, toAttempt, index + 1, errors, target, attemptTimeout);
   };
+  // A blocked address is an attempt that failed at once, before it was announced.
+  if (self.blockList?.check(address, `ipv${family}`)) {
+    const error = new ERR_IP_BLOCKED(address);
+    errors.push(error);
+    self.emit('connectionAttemptFailed', address, target.port, family, error);
+    next();
+    return;
+  }
   self.autoSelectFamilyAttemptedAddresses.push(`${address}:${target.port}`);
   self.emit('connectionAttempt', address, target.port, family);
   if (!last) {

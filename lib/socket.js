@@ -3,7 +3,7 @@
 // net.Socket: a stream.Duplex over a native SocketHandle. The handle reads, writes and
 // connects on the I/O thread; this file turns its events into Node's stream semantics.
 
-const { isIP } = require('node:net');
+const { BlockList, isIP } = require('node:net');
 const stream = require('node:stream');
 const { isUint8Array } = require('node:util/types');
 const { SocketHandle, guessHandleType, kind, kOnEvent, own, disown } = require('./binding');
@@ -17,17 +17,21 @@ const {
 } = require('./validators');
 const connect = require('./connect');
 const { debug } = require('./debug');
+const line = require('./node-line');
 
 const {
+  ERR_INVALID_ARG_TYPE,
   ERR_INVALID_FD_TYPE,
   ERR_INVALID_HANDLE_TYPE,
   ERR_MISSING_ARGS,
   ERR_SOCKET_CLOSED,
+  ERR_IP_BLOCKED,
   ERR_SOCKET_CLOSED_BEFORE_CONNECTION,
 } = codes;
 
 const UV_ENOTCONN = -107;
 const UV_ENOBUFS = -105;
+const UV_ECANCELED = -125;
 
 const kPendingWrite = Symbol('kPendingWrite');
 const kWriteCallback = Symbol('kWriteCallback');
@@ -147,6 +151,13 @@ class Socket extends stream.Duplex {
         signal.addEventListener('abort', onAbort, { once: true });
         this.once('close', () => signal.removeEventListener('abort', onAbort));
       }
+    }
+    // Lines with the option check it last and refuse a blocked address at connect.
+    if (line.blockList && options.blockList) {
+      if (!BlockList.isBlockList(options.blockList)) {
+        throw new ERR_INVALID_ARG_TYPE('options.blockList', 'net.BlockList', options.blockList);
+      }
+      this.blockList = options.blockList;
     }
   }
 
@@ -508,10 +519,11 @@ class Socket extends stream.Duplex {
       this[kWriteCallback] = null;
       this[kShutdownCallback] = null;
       cb(exception);
-      // As libuv closing a handle: a write still in flight is cancelled (Node then calls
-      // its callback without an error), and 'close' follows on the next turn of the loop.
+      // As libuv closing a handle: a write still in flight is cancelled (Node 20 then calls
+      // its callback without an error, later lines with ECANCELED), and 'close' follows on
+      // the next turn of the loop.
       setImmediate(() => {
-        if (writeCb) writeCb(null);
+        if (writeCb) writeCb(line.cancelledWriteFails ? errnoException(UV_ECANCELED, 'write') : null);
         debug('emit close');
         this.emit('close', isException);
       });
@@ -575,6 +587,11 @@ class Socket extends stream.Duplex {
       }
       if (!attempt.onError) {
         this.emit('connectionAttempt', attempt.address, attempt.port, attempt.family);
+        if (this.blockList?.check(attempt.address, `ipv${attempt.family}`)) {
+          this[kAttempt] = null;
+          this.destroy(new ERR_IP_BLOCKED(attempt.address));
+          return;
+        }
       }
       result = handle.connectTcp(attempt.address, attempt.port, attempt.localAddress,
         attempt.localPort, reading);
