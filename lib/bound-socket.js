@@ -11,8 +11,13 @@
 
 const nodeNet = require('node:net');
 const line = require('./node-line');
+const { SocketHandle } = require('./binding');
+const { errnoException } = require('./errors');
 
 const BoundSocket = line.boundSocket ? nodeNet.BoundSocket : null;
+
+// On a Socket that adopted a BoundSocket: { nodeHandle, path }.
+const kBoundSource = Symbol('kBoundSource');
 
 let keys = null;
 
@@ -45,4 +50,27 @@ function adopt(bound) {
   return { nodeHandle, fd: nodeHandle.fd, path: boundPath };
 }
 
-module.exports = { boundSocketOf, adopt };
+// new Socket({ handle: bound }): the socket's handle connects from the bound socket (a
+// duplicate of it); Node's handle is closed when the socket is destroyed.
+function adoptForConnect(socket, bound) {
+  const { nodeHandle, fd, path } = adopt(bound);
+  const handle = new SocketHandle();
+  const err = handle.openBound(fd);
+  if (err !== 0) {
+    nodeHandle.close();
+    throw errnoException(err, 'open');
+  }
+  handle.pipe = path !== undefined;
+  socket._setHandle(handle);
+  socket[kBoundSource] = { nodeHandle, path };
+}
+
+// On destroy: the bound socket's reservation goes (a Unix path is removed, as libuv does).
+function release(socket) {
+  const bound = socket[kBoundSource];
+  if (!bound || bound.nodeHandle === null) return;
+  bound.nodeHandle.close();
+  bound.nodeHandle = null;
+}
+
+module.exports = { boundSocketOf, adopt, adoptForConnect, release, kBoundSource };

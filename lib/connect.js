@@ -18,8 +18,15 @@ const {
 } = require('./validators');
 const defaults = require('./defaults');
 const line = require('./node-line');
+const { kBoundSource } = require('./bound-socket');
 
-const { ERR_INVALID_ARG_TYPE, ERR_INVALID_IP_ADDRESS, ERR_INVALID_ADDRESS_FAMILY, ERR_IP_BLOCKED } = codes;
+const {
+  ERR_INVALID_ARG_TYPE,
+  ERR_INVALID_ARG_VALUE,
+  ERR_INVALID_IP_ADDRESS,
+  ERR_INVALID_ADDRESS_FAMILY,
+  ERR_IP_BLOCKED,
+} = codes;
 
 let dns;
 
@@ -77,6 +84,15 @@ function lookupAndConnect(self, options) {
   let { port, autoSelectFamily, autoSelectFamilyAttemptTimeout } = options;
 
   if (line.validatesConnectHost) validateStringWithoutNullBytes(host, 'options.host');
+  // An adopted BoundSocket (Node 24) has its local address and family already.
+  const bound = Boolean(self[kBoundSource]);
+  if (bound) {
+    if (localAddress !== undefined || localPort !== undefined) {
+      throw new ERR_INVALID_ARG_VALUE('options', options,
+        'localAddress and localPort cannot be used with an adopted bound socket');
+    }
+    autoSelectFamily = false;
+  }
   if (localAddress && !isIP(localAddress)) throw new ERR_INVALID_IP_ADDRESS(localAddress);
   if (localPort) validateNumber(localPort, 'options.localPort');
   if (typeof port !== 'undefined') {
@@ -98,7 +114,12 @@ function lookupAndConnect(self, options) {
 
   const target = { port, localAddress, localPort: localPort || undefined };
 
-  // An IP literal needs no lookup; connect on the next tick, as Node does.
+  // An IP literal needs no lookup; connect on the next tick, as Node does (at once from a
+  // bound socket, so that its local address is known on return).
+  if (isIP(host) && bound) {
+    self._connectNative({ ...target, address: host });
+    return;
+  }
   if (isIP(host)) {
     process.nextTick(() => {
       if (self.connecting) self._connectNative({ ...target, address: host });

@@ -57,6 +57,8 @@ module.exports = Object.freeze({
   exactAbstractNames: uvAtLeast(1, 48),
   chmodSetsExactMode: uvAtLeast(1, 48),
   namesEmptyClass: namesEmptyClass(),
+  // Node 24: socket.setTypeOfService()/getTypeOfService() and the typeOfService option.
+  typeOfService: typeof nodeNet.Socket.prototype.setTypeOfService === 'function',
   // Exports that only some lines have.
   setSimultaneousAccepts: typeof nodeNet._setSimultaneousAccepts === 'function',
   boundSocket: typeof nodeNet.BoundSocket === 'function',

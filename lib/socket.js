@@ -18,6 +18,8 @@ const {
 const connect = require('./connect');
 const { debug } = require('./debug');
 const line = require('./node-line');
+const typeOfService = require('./type-of-service');
+const boundSocket = require('./bound-socket');
 
 const {
   ERR_INVALID_ARG_TYPE,
@@ -115,8 +117,15 @@ class Socket extends stream.Duplex {
       this[kSetKeepAliveInitialDelay] = Math.max(0, Math.floor(options.keepAliveInitialDelay / 1000));
     }
 
+    typeOfService.takeOption(this, options);
+
     this.on('end', onReadableStreamEnd);
 
+    // A BoundSocket (Node 24) is a bound handle to connect later, not a connected one.
+    if (boundSocket.boundSocketOf({ handle: options.handle }) !== null) {
+      boundSocket.adoptForConnect(this, options.handle);
+      options.handle = null;
+    }
     const fdHandle = options.fd !== undefined && !options.handle ? openFd(options.fd) : null;
     if (options.handle) {
       this._setHandle(options.handle);
@@ -300,6 +309,7 @@ class Socket extends stream.Duplex {
     if (attempt && attempt.onSuccess) attempt.onSuccess();
     // Options asked for before the socket existed apply now, as in Node's afterConnect.
     this._applyOptions();
+    typeOfService.applyOnConnect(this);
     this.emit('connect');
     this.emit('ready');
     const handle = this._handle;
@@ -492,6 +502,7 @@ class Socket extends stream.Duplex {
 
   _destroy(exception, cb) {
     debug('destroy');
+    boundSocket.release(this);
     this.connecting = false;
     this[kAttempt] = null;
     this[kPendingWrite] = null;
@@ -566,7 +577,10 @@ class Socket extends stream.Duplex {
       this[kBytesWritten] = 0;
     }
     this.connecting = true;
-    if (options.path != null) connect.connectPath(this, options.path);
+    // An adopted BoundSocket's own kind says whether this is a Unix or a TCP connect.
+    const bound = this[boundSocket.kBoundSource];
+    const pipe = bound && this._handle ? bound.path !== undefined : options.path != null;
+    if (pipe) connect.connectPath(this, options.path);
     else connect.lookupAndConnect(this, options);
     return this;
   }
@@ -708,6 +722,9 @@ class Socket extends stream.Duplex {
   }
 
   _getsockname() {
+    // A client that adopted a BoundSocket on a Unix path reports that path, even destroyed.
+    const boundPath = this[boundSocket.kBoundSource]?.path;
+    if (boundPath !== undefined) return { address: boundPath };
     if (!this._handle) return {};
     if (!this._sockname) {
       const info = this._handle.localAddress();
@@ -871,5 +888,6 @@ function abortError(signal) {
 }
 
 Socket.prototype._unrefActive = Socket.prototype._unrefTimer;
+typeOfService.install(Socket);
 
 module.exports = { Socket };

@@ -14,6 +14,29 @@ pub fn set_no_delay(socket: &Socket, enable: bool) -> io::Result<()> {
   }
 }
 
+/// Sets the type-of-service byte of outgoing packets (IP_TOS, or IPV6_TCLASS on an IPv6
+/// socket), as Node 24's setTypeOfService(). Fails on a Unix socket, which has none.
+pub fn set_type_of_service(socket: &Socket, tos: u32) -> io::Result<()> {
+  if is_ipv6(socket)? {
+    socket.set_tclass_v6(tos)
+  } else {
+    socket.set_tos_v4(tos)
+  }
+}
+
+/// The type-of-service byte set_type_of_service() sets.
+pub fn type_of_service(socket: &Socket) -> io::Result<u32> {
+  if is_ipv6(socket)? {
+    socket.tclass_v6()
+  } else {
+    socket.tos_v4()
+  }
+}
+
+fn is_ipv6(socket: &Socket) -> io::Result<bool> {
+  Ok(socket.local_addr()?.is_ipv6())
+}
+
 /// Turns keep-alive on, with the idle time before the first probe (`delay_secs` 0 keeps
 /// the system's), or off. A no-op on Unix sockets, as in Node.
 pub fn set_keep_alive(socket: &Socket, enable: bool, delay_secs: u32) -> io::Result<()> {
@@ -79,6 +102,13 @@ mod tests {
     assert_eq!(socket.tcp_keepalive_retries().unwrap(), 10);
     set_keep_alive(&socket, false, 0).unwrap();
     assert!(!socket.keepalive().unwrap());
+  }
+
+  #[test]
+  fn type_of_service_is_set_and_read_back() {
+    let (_listener, socket) = connected_pair();
+    set_type_of_service(&socket, 0x10).unwrap();
+    assert_eq!(type_of_service(&socket).unwrap(), 0x10);
   }
 
   #[test]

@@ -611,13 +611,18 @@ fn fail_writes(shared: &SocketShared, errno: i32) {
 #[napi]
 pub struct SocketHandle {
   shared: Arc<SocketShared>,
+  /// A socket bound beforehand (open_bound) that the next connect uses.
+  bound: Mutex<Option<Socket>>,
 }
 
 impl SocketHandle {
   /// Wraps a socket accepted on the I/O thread; runs on the JS thread as its event is delivered.
   pub fn adopt(env: &Env, shared: Arc<SocketShared>) -> Self {
     shared.env.set_ref(env, &shared.counted, true);
-    SocketHandle { shared }
+    SocketHandle {
+      shared,
+      bound: Mutex::new(None),
+    }
   }
 
   fn update_ref(&self, env: &Env) {
@@ -681,8 +686,14 @@ impl SocketHandle {
     if self.reconnect(&addr)? {
       return Ok(());
     }
-    let domain = Domain::from(i32::from(addr.family()));
-    let socket = Socket::new(domain, Type::STREAM.nonblocking().cloexec(), None)?;
+    let bound = self.bound.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let socket = match bound {
+      Some(socket) => socket,
+      None => {
+        let domain = Domain::from(i32::from(addr.family()));
+        Socket::new(domain, Type::STREAM.nonblocking().cloexec(), None)?
+      }
+    };
     if let Some(local) = local {
       if local.is_ipv4() || local.is_ipv6() {
         socket.set_reuse_address(true)?;
@@ -719,7 +730,10 @@ impl SocketHandle {
     // Idle until JavaScript starts a connect and says so through set_active, as a fresh
     // libuv handle is: a connect() that throws must not keep the process alive.
     shared.active.store(false, Ordering::Relaxed);
-    Ok(SocketHandle { shared })
+    Ok(SocketHandle {
+      shared,
+      bound: Mutex::new(None),
+    })
   }
 
   #[napi(getter)]
@@ -814,6 +828,8 @@ impl SocketHandle {
 
   #[napi]
   pub fn close(&self, env: Env) {
+    // A bound socket never connected goes with the handle.
+    drop(self.bound.lock().unwrap_or_else(|e| e.into_inner()).take());
     self.shared.close();
     self.update_ref(&env);
   }
@@ -869,9 +885,44 @@ impl SocketHandle {
     )
   }
 
+  /// Node 24's setTypeOfService(): 0 or a negative errno.
+  #[napi]
+  pub fn set_type_of_service(&self, tos: u32) -> i32 {
+    status(
+      self
+        .shared
+        .with_socket(|s| options::set_type_of_service(s, tos)),
+    )
+  }
+
+  /// Node 24's getTypeOfService(): the byte, or a negative errno.
+  #[napi]
+  pub fn get_type_of_service(&self) -> i32 {
+    match self.shared.with_socket(options::type_of_service) {
+      Ok(tos) => i32::try_from(tos).unwrap_or(i32::MAX),
+      Err(err) => errno_of(&err),
+    }
+  }
+
+  /// Takes a duplicate of `fd`, a socket bound but not connected (Node 24's BoundSocket),
+  /// for the next connect to use instead of a fresh socket. Returns 0 or a negative errno.
+  #[napi]
+  pub fn open_bound(&self, fd: i32) -> i32 {
+    status(crate::fd::adopt(fd, true, false).map(|(socket, _)| {
+      *self.bound.lock().unwrap_or_else(|e| e.into_inner()) = Some(socket);
+    }))
+  }
+
   #[napi]
   pub fn local_address(&self) -> Option<AddressInfo> {
-    let addr = self.shared.with_socket(|s| s.local_addr()).ok()?;
+    let addr = match self.shared.with_socket(|s| s.local_addr()) {
+      Ok(addr) => addr,
+      // Not connected yet: a bound socket waiting for its connect has its address.
+      Err(_) => {
+        let bound = self.bound.lock().unwrap_or_else(|e| e.into_inner());
+        bound.as_ref()?.local_addr().ok()?
+      }
+    };
     addr::info(&addr)
   }
 
