@@ -2,12 +2,14 @@
 
 // What net gained after Node 20, side by side with the running line's own net: the
 // blockList option of connect (ERR_IP_BLOCKED), net.BoundSocket adopted by a server and
-// by a client, the type of service, BlockList.isBlockList and SocketAddress.parse. Every
+// by a client, the type of service, keep-alive probes, BlockList.isBlockList and
+// SocketAddress.parse. Every
 // test runs on every line: where the line's net lacks a feature, rsnet must lack it (or
 // ignore the option) the same way.
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const nodeNet = require('node:net');
 
@@ -20,6 +22,7 @@ const HAS = {
   blockList: typeof nodeNet.BlockList.isBlockList === 'function',
   boundSocket: typeof nodeNet.BoundSocket === 'function',
   typeOfService: typeof nodeNet.Socket.prototype.setTypeOfService === 'function',
+  keepAliveProbes: nodeNet.Socket.prototype.setKeepAlive.length >= 4,
 };
 
 // What fn() threw, as a shape, or 'ok'.
@@ -205,5 +208,41 @@ test('type of service: the option, setTypeOfService() and getTypeOfService(), as
     return out;
   });
   assert.equal(node[0], HAS.typeOfService ? 'function' : 'undefined');
+  assert.deepEqual(ours, node);
+});
+
+// The keep-alive settings of a connected socket, read by another process from the
+// inherited descriptor (JavaScript has no getsockopt): [on, idle, interval, count].
+const PY_KEEPALIVE = `import socket
+s = socket.socket(fileno=3)
+o = (socket.SOL_SOCKET, socket.SO_KEEPALIVE), (6, socket.TCP_KEEPIDLE), (6, socket.TCP_KEEPINTVL), (6, socket.TCP_KEEPCNT)
+print(",".join(str(s.getsockopt(*x)) for x in o))
+s.detach()`;
+const hasPython = spawnSync('python3', ['-c', 'pass']).status === 0;
+
+test('setKeepAlive: idle time, probe interval and count (Node 24) and the options object, as net', {
+  ...T, skip: !hasPython && 'needs python3 to read the socket options',
+}, async () => {
+  const calls = [
+    [true, 5000], [true, 5000, 3000, 4], [true, 0, 2000], [true, 5000, undefined, 6],
+    [{ enable: true, initialDelay: 7000, interval: 2000, count: 3 }], [false, 1000, 1000, 1],
+    [true, 5000, -5000, 4], [true, 5000, 2000, 'x'], [true, 5000, 2000, 2.5], [true, 5000, 0, 3],
+    [true, 5000, 2000, 0], [true, 5000, '3000', 3],
+  ];
+  const { node, rsnet: ours } = await sideBySide(async (run) => {
+    const port = (await run.listen()).address().port;
+    const out = [];
+    for (const args of calls) {
+      const socket = run.track(run.net.connect(port, '127.0.0.1'));
+      await new Promise((resolve) => socket.once('connect', resolve));
+      out.push([socket.setKeepAlive(...args) === socket]);
+      const child = spawnSync('python3', ['-c', PY_KEEPALIVE], { stdio: ['ignore', 'pipe', 'pipe', socket._handle.fd] });
+      out[out.length - 1].push(child.stdout.toString().trim() || child.stderr.toString());
+      socket.destroy();
+    }
+    return out;
+  }, { timeout: 10000 });
+  // Node 24 probes every `interval` seconds, `count` times; earlier lines every second, 10 times.
+  assert.equal(node[1][1], HAS.keepAliveProbes ? '1,5,3,4' : '1,5,1,10');
   assert.deepEqual(ours, node);
 });

@@ -59,6 +59,8 @@ module.exports = Object.freeze({
   namesEmptyClass: namesEmptyClass(),
   // Node 24: socket.setTypeOfService()/getTypeOfService() and the typeOfService option.
   typeOfService: typeof nodeNet.Socket.prototype.setTypeOfService === 'function',
+  // Node 24: setKeepAlive() takes the probes' interval and count, or an options object.
+  keepAliveProbes: nodeNet.Socket.prototype.setKeepAlive.length >= 4,
   // Exports that only some lines have.
   setSimultaneousAccepts: typeof nodeNet._setSimultaneousAccepts === 'function',
   boundSocket: typeof nodeNet.BoundSocket === 'function',

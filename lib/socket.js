@@ -20,6 +20,7 @@ const { debug } = require('./debug');
 const line = require('./node-line');
 const typeOfService = require('./type-of-service');
 const boundSocket = require('./bound-socket');
+const { keepAliveArgs } = require('./keep-alive-probes');
 
 const {
   ERR_INVALID_ARG_TYPE,
@@ -45,6 +46,8 @@ const kUnref = Symbol('kUnref');
 const kSetNoDelay = Symbol('kSetNoDelay');
 const kSetKeepAlive = Symbol('kSetKeepAlive');
 const kSetKeepAliveInitialDelay = Symbol('kSetKeepAliveInitialDelay');
+// Node 24's probe interval and count (lib/keep-alive-probes.js).
+const kKeepAliveProbes = Symbol('kKeepAliveProbes');
 const kResetOnDestroy = Symbol('kResetOnDestroy');
 const kAttempt = Symbol('kAttempt');
 const kReadEnd = Symbol('kReadEnd');
@@ -112,6 +115,7 @@ class Socket extends stream.Duplex {
     this[kSetNoDelay] = Boolean(options.noDelay);
     this[kSetKeepAlive] = Boolean(options.keepAlive);
     this[kSetKeepAliveInitialDelay] = 0;
+    this[kKeepAliveProbes] = {};
     if (options.keepAliveInitialDelay !== undefined) {
       validateNumber(options.keepAliveInitialDelay, 'options.keepAliveInitialDelay');
       this[kSetKeepAliveInitialDelay] = Math.max(0, Math.floor(options.keepAliveInitialDelay / 1000));
@@ -188,7 +192,10 @@ class Socket extends stream.Duplex {
 
   _applyOptions() {
     if (this[kSetNoDelay]) this._handle.setNoDelay(true);
-    if (this[kSetKeepAlive]) this._handle.setKeepAlive(true, this[kSetKeepAliveInitialDelay]);
+    if (this[kSetKeepAlive]) {
+      const probes = this[kKeepAliveProbes];
+      this._handle.setKeepAlive(true, this[kSetKeepAliveInitialDelay], probes.interval, probes.count);
+    }
     if (this[kUnref]) this._handle.unref();
   }
 
@@ -694,7 +701,10 @@ class Socket extends stream.Duplex {
     return this;
   }
 
-  setKeepAlive(enable, initialDelayMsecs) {
+  setKeepAlive(enable, initialDelayMsecs, intervalMsecs, count) {
+    let probes;
+    [enable, initialDelayMsecs, probes] = keepAliveArgs(enable, initialDelayMsecs, intervalMsecs, count);
+    this[kKeepAliveProbes] = probes;
     const on = Boolean(enable);
     let delay = 0;
     if (initialDelayMsecs !== undefined && initialDelayMsecs !== null) {
@@ -703,7 +713,7 @@ class Socket extends stream.Duplex {
     }
     this[kSetKeepAlive] = on;
     this[kSetKeepAliveInitialDelay] = delay;
-    if (this._handle) this._handle.setKeepAlive(on, delay);
+    if (this._handle) this._handle.setKeepAlive(on, delay, probes.interval, probes.count);
     return this;
   }
 

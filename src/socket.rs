@@ -875,13 +875,24 @@ impl SocketHandle {
     )
   }
 
-  /// `delay_secs` 0 keeps the system's idle time.
+  /// `delay_secs` 0 keeps the system's idle time; the probe interval and count (Node 24)
+  /// are libuv's 1 s and 10 unless given.
   #[napi]
-  pub fn set_keep_alive(&self, enable: bool, delay_secs: u32) -> i32 {
+  pub fn set_keep_alive(
+    &self,
+    enable: bool,
+    delay_secs: u32,
+    interval_secs: Option<u32>,
+    count: Option<u32>,
+  ) -> i32 {
+    let probes = options::Probes {
+      interval_secs,
+      count,
+    };
     status(
       self
         .shared
-        .with_socket(|s| options::set_keep_alive(s, enable, delay_secs)),
+        .with_socket(|s| options::set_keep_alive(s, enable, delay_secs, probes)),
     )
   }
 
