@@ -612,7 +612,8 @@ function createServerHandle(address, port, addressType, fd, flags) {
     err = handle.bindUnix(String(address));
   } else {
     const host = address || (addressType === 4 ? '0.0.0.0' : '::');
-    err = handle.bindTcp(host, port | 0, Boolean(flags & 1), false);
+    // libuv's UV_TCP_IPV6ONLY (1) and, on lines with reusePort, UV_TCP_REUSEPORT (2).
+    err = handle.bindTcp(host, port | 0, Boolean(flags & 1), line.reusePort && Boolean(flags & 2));
   }
   if (err !== 0) {
     handle.close();
