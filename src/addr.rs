@@ -38,7 +38,6 @@ const SUN_PATH_LEN: usize = 108;
 static EXACT_ABSTRACT_NAMES: AtomicBool = AtomicBool::new(false);
 
 /// Names abstract sockets as the running Node's libuv does (see EXACT_ABSTRACT_NAMES).
-#[napi]
 pub fn set_exact_abstract_names(exact: bool) {
   EXACT_ABSTRACT_NAMES.store(exact, Ordering::Relaxed);
 }
