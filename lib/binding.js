@@ -19,17 +19,7 @@ try {
 native.setExactAbstractNames(require('./node-line').exactAbstractNames);
 
 // Event kinds, as src/events.rs defines them.
-const kind = Object.freeze({
-  DATA: 1,
-  EOF: 2,
-  READ_ERROR: 3,
-  CONNECT: 4,
-  WRITE_DONE: 5,
-  WRITE_ERROR: 6,
-  SHUTDOWN: 7,
-  ACCEPT: 8,
-  ACCEPT_ERROR: 9,
-});
+const kind = Object.freeze(native.eventKinds());
 
 const kOnEvent = Symbol('kOnEvent');
 
@@ -42,6 +32,9 @@ const owners = new Map();
 // per poll phase, and batches that come in the same phase wait for the turn's end.
 let turnBusy = false;
 let deferred = [];
+// Counts the turns of the loop that brought events, so that a socket can tell whether two
+// of its events came in the same one (libuv would not have read them in the same poll).
+let turnCount = 0;
 
 function dispatch(events) {
   if (turnBusy) {
@@ -49,6 +42,7 @@ function dispatch(events) {
     return;
   }
   turnBusy = true;
+  turnCount++;
   deliver(events, 0);
   // Queued after whatever the listeners scheduled, as the next poll phase would be.
   setImmediate(endOfTurn);
@@ -113,7 +107,12 @@ function disown(handle) {
   owners.delete(handle.id);
 }
 
+function currentTurn() {
+  return turnCount;
+}
+
 module.exports = {
+  currentTurn,
   SocketHandle: native.SocketHandle,
   ServerHandle: native.ServerHandle,
   guessHandleType: native.guessHandleType,

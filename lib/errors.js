@@ -12,6 +12,13 @@ const { inspect } = util;
 // libuv's "end of file"; Node names it EOF rather than an errno.
 const UV_EOF = -4095;
 
+// libuv's errno values by name (uv.ENOTCONN is -107 on Linux), from the table that names
+// them in errors, so no number is written down twice; the native side uses libc's values,
+// which are libuv's on Unix.
+const uv = { EOF: UV_EOF };
+for (const [errno, [code]] of util.getSystemErrorMap()) uv[code] = errno;
+Object.freeze(uv);
+
 // Marks `codes` errors, whose stack header carries the code (`TypeError [ERR_X]: msg`).
 const kIsNodeError = Symbol('kIsNodeError');
 
@@ -365,5 +372,5 @@ module.exports = {
   aggregateError,
   AbortError,
   hideStackFrames,
-  UV_EOF,
+  uv,
 };

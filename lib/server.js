@@ -11,7 +11,9 @@ const { getDefaultHighWaterMark } = require('node:stream');
 const line = require('./node-line');
 const { boundSocketOf, adopt } = require('./bound-socket');
 const { ServerHandle, SocketHandle, guessHandleType, kind, kOnEvent, own, disown } = require('./binding');
-const { codes, errnoException, exceptionWithHostPort, uvExceptionWithHostPort } = require('./errors');
+const {
+  codes, errnoException, exceptionWithHostPort, uv, uvExceptionWithHostPort,
+} = require('./errors');
 const {
   validateAbortSignal,
   validateFunction,
@@ -30,12 +32,6 @@ const {
   ERR_SERVER_NOT_RUNNING,
 } = codes;
 
-const UV_EACCES = -13;
-const UV_EINVAL = -22;
-const UV_ENOENT = -2;
-const UV_EAFNOSUPPORT = -97;
-const UV_EADDRNOTAVAIL = -99;
-const UV_EADDRINUSE = -98;
 
 // The Unix path this server listens on (address() answers it), and whether it is a Unix
 // socket at all (one taken by descriptor has no known path).
@@ -43,7 +39,6 @@ const kPath = Symbol('kPath');
 const kPipe = Symbol('kPipe');
 // Whether this server bound kPath itself, and so removes it on close.
 const kUnlink = Symbol('kUnlink');
-const kUnref = Symbol('kUnref');
 // Node's handle of an adopted BoundSocket: closed with the server.
 const kAdopted = Symbol('kAdopted');
 
@@ -92,7 +87,6 @@ class Server extends EventEmitter {
     this[kPath] = null;
     this[kPipe] = false;
     this[kUnlink] = false;
-    this[kUnref] = false;
     this[kAdopted] = null;
   }
 
@@ -216,7 +210,7 @@ class Server extends EventEmitter {
       // No host: IPv6's any address, which takes IPv4 too; IPv4's where there is no IPv6.
       host = '::';
       err = handle.bindTcp(host, port, ipv6Only, reusePort);
-      if (err === UV_EAFNOSUPPORT || err === UV_EADDRNOTAVAIL) {
+      if (err === uv.EAFNOSUPPORT || err === uv.EADDRNOTAVAIL) {
         handle.close();
         handle = new ServerHandle();
         host = '0.0.0.0';
@@ -240,7 +234,7 @@ class Server extends EventEmitter {
     const handle = new ServerHandle();
     let err = handle.bindUnix(path);
     // libuv reports a missing directory as EACCES, for Windows' sake; Node users see that.
-    if (err === UV_ENOENT) err = UV_EACCES;
+    if (err === uv.ENOENT) err = uv.EACCES;
     if (err === 0) err = handle.listen(backlog, this.pauseOnConnect);
     if (err === 0 && !path.startsWith('\0') && (options.readableAll || options.writableAll)) {
       let mode = 0;
@@ -313,7 +307,7 @@ class Server extends EventEmitter {
         // As Node's checkBindError: a worker asking for a port gets that port or an error.
         const out = {};
         nodeHandle.getsockname(out);
-        if (out.port !== port) err = UV_EADDRINUSE;
+        if (out.port !== port) err = uv.EADDRINUSE;
       }
       if (err) {
         if (nodeHandle) nodeHandle.close();
@@ -354,7 +348,7 @@ class Server extends EventEmitter {
     own(handle, this);
     // A Unix socket taken by descriptor or handle counts as one (its address() is null).
     if (this[kPath] === null) this[kPipe] = (handle.address() || {}).family === 'unix';
-    if (this[kUnref]) handle.unref();
+    if (this._unref) handle.unref();
     process.nextTick(() => {
       // close() in the same tick still emits 'listening' in Node only if still open.
       if (this._handle) this.emit('listening');
@@ -468,14 +462,12 @@ class Server extends EventEmitter {
   }
 
   ref() {
-    this[kUnref] = false;
     this._unref = false;
     if (this._handle) this._handle.ref();
     return this;
   }
 
   unref() {
-    this[kUnref] = true;
     this._unref = true;
     if (this._handle) this._handle.unref();
     return this;
@@ -591,7 +583,7 @@ function openFd(handle, fd, lent = false) {
   } catch {
     // A descriptor that is no int32 is just as invalid.
   }
-  if (type !== 'TCP' && type !== 'PIPE') return UV_EINVAL;
+  if (type !== 'TCP' && type !== 'PIPE') return uv.EINVAL;
   return handle.open(fd, lent);
 }
 

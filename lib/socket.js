@@ -6,8 +6,10 @@
 const { BlockList, isIP } = require('node:net');
 const stream = require('node:stream');
 const { isUint8Array } = require('node:util/types');
-const { SocketHandle, guessHandleType, kind, kOnEvent, own, disown } = require('./binding');
-const { codes, errnoException, exceptionWithHostPort } = require('./errors');
+const {
+  SocketHandle, currentTurn, guessHandleType, kind, kOnEvent, own, disown,
+} = require('./binding');
+const { codes, errnoException, exceptionWithHostPort, uv } = require('./errors');
 const {
   getTimerDuration,
   validateAbortSignal,
@@ -32,9 +34,6 @@ const {
   ERR_SOCKET_CLOSED_BEFORE_CONNECTION,
 } = codes;
 
-const UV_ENOTCONN = -107;
-const UV_ENOBUFS = -105;
-const UV_ECANCELED = -125;
 
 const kPendingWrite = Symbol('kPendingWrite');
 const kWriteCallback = Symbol('kWriteCallback');
@@ -57,6 +56,14 @@ const kBufferCb = Symbol('kBufferCb');
 const kBufferRest = Symbol('kBufferRest');
 const kBufferUsed = Symbol('kBufferUsed');
 const kBufferDelivering = Symbol('kBufferDelivering');
+const kWants = Symbol('kWants');
+const kHeld = Symbol('kHeld');
+const kEndScheduled = Symbol('kEndScheduled');
+const kOwner = Symbol('kOwner');
+const kDataTurn = Symbol('kDataTurn');
+
+// Held-back reads go to the stream in chunks of up to this size, as Node reads them.
+const HELD_CHUNK = 64 * 1024;
 
 class Socket extends stream.Duplex {
   constructor(options) {
@@ -87,7 +94,17 @@ class Socket extends stream.Duplex {
     this[kUnref] = false;
     this[kResetOnDestroy] = false;
     this[kAttempt] = null;
+    // The end of the stream (EOF or a read error) found while reading was stopped or reads
+    // were held back: it comes after them, once the stream asks for more.
     this[kReadEnd] = null;
+    this[kEndScheduled] = false;
+    // Whether the stream asked for data (_read) and has not refused any since (push false).
+    this[kWants] = false;
+    // Reads the I/O thread made ahead that the stream did not want yet, oldest first: kept
+    // out of the stream's buffer, as Node leaves them in the kernel, until _read asks.
+    this[kHeld] = null;
+    // The turn of the loop that brought the latest data.
+    this[kDataTurn] = 0;
     // The onread option: data goes into the user's buffer and to a callback, not the stream.
     // An invalid onread is ignored, as Node ignores it.
     this[kBuffer] = null;
@@ -141,7 +158,6 @@ class Socket extends stream.Duplex {
         this._handle.reading = true;
         if (!options.manualStart) this.read(0);
       }
-      this._updateActive();
       this._applyOptions();
     } else if (fdHandle !== null) {
       // A descriptor opened by number: as in Node, it reads once asked to, unless it was
@@ -151,7 +167,6 @@ class Socket extends stream.Duplex {
         if (options.pauseOnCreate) this.readableFlowing = false;
         else if (!options.manualStart) this.read(0);
       }
-      this._updateActive();
       this._applyOptions();
     }
 
@@ -177,11 +192,11 @@ class Socket extends stream.Duplex {
   _setHandle(handle) {
     // Native handles start reading as soon as they are connected.
     if (handle.reading === undefined) handle.reading = false;
-    // Unknown until the first _updateActive tells the native side.
-    handle.active = undefined;
-    handle.pending = undefined;
     this._handle = handle;
+    handle[kOwner] = this;
     own(handle, this);
+    // unref() before connect() (or before a handle was replaced) holds for the new handle.
+    if (this[kUnref]) handle.unref();
     // As Node's initSocketHandle: a buffer generator gives the first buffer now.
     if (this[kBufferGen] !== null) {
       const first = this[kBufferGen]();
@@ -196,7 +211,6 @@ class Socket extends stream.Duplex {
       const probes = this[kKeepAliveProbes];
       this._handle.setKeepAlive(true, this[kSetKeepAliveInitialDelay], probes.interval, probes.count);
     }
-    if (this[kUnref]) this._handle.unref();
   }
 
   // Every native event of this socket's handle arrives here.
@@ -206,9 +220,17 @@ class Socket extends stream.Duplex {
       case kind.EOF:
       case kind.READ_ERROR:
         // Read just before a readStop reached the I/O thread: keep it until reading
-        // resumes, as libuv would only find it then. Also after onread data still held back.
-        if (this._handle && (!this._handle.reading || this[kBufferRest] !== null)) {
+        // resumes, as libuv would only find it then. Also after data still held back.
+        if (this._handle && (!this._handle.reading || this[kHeld] !== null ||
+            this[kBufferRest] !== null)) {
           this[kReadEnd] = { type, payload };
+          return;
+        }
+        // libuv stops reading after a short read, so the end that follows data comes from
+        // a later poll, after the immediates that the data's consumers queued.
+        if (this._handle && this[kDataTurn] === currentTurn()) {
+          this[kReadEnd] = { type, payload };
+          scheduleReadEnd(this);
           return;
         }
         return this._onReadEnd(type, payload);
@@ -220,14 +242,45 @@ class Socket extends stream.Duplex {
   }
 
   _onData(buffer) {
+    this[kDataTurn] = currentTurn();
     if (this[kBufferCb] !== null) return this._onUserBufferData(buffer);
-    this[kBytesRead] += buffer.length;
     this._unrefTimer();
+    if (this[kHeld] === null && this[kWants]) this._pushRead(buffer);
+    else if (this[kHeld] === null) this[kHeld] = [buffer];
+    else this[kHeld].push(buffer);
+    // What the I/O thread read ahead may keep arriving for a moment after a readStop.
+    if (!this[kWants]) this._stopReading();
+  }
+
+  _pushRead(chunk) {
+    this[kBytesRead] += chunk.length;
+    if (!this.push(chunk)) this[kWants] = false;
+  }
+
+  // Gives the stream held-back reads while it wants them, merged into chunks of up to
+  // HELD_CHUNK bytes as Node would have read them from the kernel.
+  _pushHeld() {
+    const held = this[kHeld];
+    let i = 0;
+    while (i < held.length && this[kWants] && this._handle) {
+      let end = i + 1;
+      let size = held[i].length;
+      while (end < held.length && size + held[end].length <= HELD_CHUNK) size += held[end++].length;
+      const chunk = end - i === 1 ? held[i] : Buffer.concat(held.slice(i, end), size);
+      i = end;
+      this._pushRead(chunk);
+    }
+    // A listener may have destroyed the socket, which dropped what was held.
+    if (this[kHeld] !== held) return;
+    if (i === held.length) this[kHeld] = null;
+    else held.splice(0, i);
+  }
+
+  _stopReading() {
     const handle = this._handle;
-    if (!this.push(buffer) && handle && handle.reading) {
+    if (handle && handle.reading) {
       handle.reading = false;
       handle.readStop();
-      this._updateActive();
     }
   }
 
@@ -258,7 +311,7 @@ class Socket extends stream.Duplex {
       if (this[kBufferUsed]) {
         n = Math.min(n, target.length);
         // libuv refuses to read into an empty buffer.
-        if (n === 0) return this._onReadEnd(kind.READ_ERROR, UV_ENOBUFS);
+        if (n === 0) return this._onReadEnd(kind.READ_ERROR, uv.ENOBUFS);
         target.set(buffer.subarray(offset, offset + n));
       }
       offset += n;
@@ -272,7 +325,6 @@ class Socket extends stream.Duplex {
       if (!more && this._handle.reading) {
         this._handle.reading = false;
         this._handle.readStop();
-        this._updateActive();
       }
       if (!this._handle.reading) {
         if (offset < buffer.length) this[kBufferRest] = buffer.subarray(offset);
@@ -285,7 +337,7 @@ class Socket extends stream.Duplex {
     // libuv asks for a buffer before it reads the end, too.
     if (type === kind.EOF && this[kBufferUsed] && this[kBuffer].length === 0) {
       type = kind.READ_ERROR;
-      payload = UV_ENOBUFS;
+      payload = uv.ENOBUFS;
     }
     if (type === kind.READ_ERROR) return this.destroy(errnoException(payload, 'read'));
     return this._onEof();
@@ -294,7 +346,6 @@ class Socket extends stream.Duplex {
   _onEof() {
     debug('EOF');
     if (this._handle) this._handle.reading = false;
-    this._updateActive();
     this.push(null);
     this.read(0);
   }
@@ -329,13 +380,11 @@ class Socket extends stream.Duplex {
       handle.reading = false;
       handle.readStop();
     }
-    this._updateActive();
   }
 
   _onWriteDone(errno) {
     const cb = this[kWriteCallback];
     this[kWriteCallback] = null;
-    this._updateActive();
     if (errno === 0) {
       if (cb) cb();
       return;
@@ -348,25 +397,9 @@ class Socket extends stream.Duplex {
   _onShutdown(errno) {
     const cb = this[kShutdownCallback];
     this[kShutdownCallback] = null;
-    this._updateActive();
     if (!cb) return;
-    if (errno === 0 || errno === UV_ENOTCONN) cb();
+    if (errno === 0 || errno === uv.ENOTCONN) cb();
     else cb(errnoException(errno, 'shutdown'));
-  }
-
-  // As with a libuv handle, a reading socket keeps the process alive unless unref'd, and a
-  // connect, write or shutdown in flight keeps it alive even then.
-  _updateActive() {
-    const handle = this._handle;
-    if (!handle) return;
-    const active = handle.reading;
-    const pending = this.connecting || this[kWriteCallback] !== null ||
-      this[kShutdownCallback] !== null;
-    if (active !== handle.active || pending !== handle.pending) {
-      handle.active = active;
-      handle.pending = pending;
-      handle.setActive(active, pending);
-    }
   }
 
   _unrefTimer() {
@@ -378,16 +411,15 @@ class Socket extends stream.Duplex {
       this.once('connect', () => this._read(n));
       return;
     }
+    this[kWants] = true;
+    if (this[kHeld] !== null) this._pushHeld();
+    if (!this[kWants] || this[kHeld] !== null || !this._handle) return;
     // `handle.reading` is the flag Node's own handles carry; http pauses sockets through it.
     if (!this._handle.reading) this._startReading();
+    else if (this[kReadEnd] !== null) scheduleReadEnd(this);
   }
 
   _startReading() {
-    const end = this[kReadEnd];
-    if (end !== null && this[kBufferRest] === null && !this[kBufferDelivering]) {
-      this[kReadEnd] = null;
-      return this._onReadEnd(end.type, end.payload);
-    }
     const err = this._handle.readStart();
     if (err !== 0) {
       // As Node's tryReadStart: the write end of a pipe cannot be read.
@@ -395,7 +427,6 @@ class Socket extends stream.Duplex {
       return;
     }
     this._handle.reading = true;
-    this._updateActive();
     // Held-back onread data comes first, on a later tick as a read from the kernel would.
     if (this[kBufferRest] !== null) process.nextTick(deliverBufferRest, this);
   }
@@ -407,7 +438,6 @@ class Socket extends stream.Duplex {
       this._handle.reading = false;
       if (!this.destroyed) {
         this._handle.readStop();
-        this._updateActive();
       }
     }
     return super.pause();
@@ -476,7 +506,6 @@ class Socket extends stream.Duplex {
     } else if (result === 1) {
       this[kBytesWritten] += bytes;
       this[kWriteCallback] = cb;
-      this._updateActive();
     } else {
       cb(errnoException(result, 'write'));
     }
@@ -498,10 +527,9 @@ class Socket extends stream.Duplex {
     if (!this._handle) return cb();
     const result = this._handle.shutdown();
     // A libuv shutdown completes on a later turn of the loop, never inside end().
-    if (result === 0 || result === UV_ENOTCONN) return setImmediate(cb);
+    if (result === 0 || result === uv.ENOTCONN) return setImmediate(cb);
     if (result === 1) {
       this[kShutdownCallback] = cb;
-      this._updateActive();
       return;
     }
     cb(errnoException(result, 'shutdown'));
@@ -516,6 +544,8 @@ class Socket extends stream.Duplex {
     // What was read but not taken belonged to this connection, not to a later connect().
     this[kReadEnd] = null;
     this[kBufferRest] = null;
+    this[kHeld] = null;
+    this[kWants] = false;
     if (this[kTimeout]) {
       clearTimeout(this[kTimeout]);
       this[kTimeout] = null;
@@ -541,7 +571,7 @@ class Socket extends stream.Duplex {
       // its callback without an error, later lines with ECANCELED), and 'close' follows on
       // the next turn of the loop.
       setImmediate(() => {
-        if (writeCb) writeCb(line.cancelledWriteFails ? errnoException(UV_ECANCELED, 'write') : null);
+        if (writeCb) writeCb(line.cancelledWriteFails ? errnoException(uv.ECANCELED, 'write') : null);
         debug('emit close');
         this.emit('close', isException);
       });
@@ -578,7 +608,6 @@ class Socket extends stream.Duplex {
     // A second connect() on a live socket reuses its handle and the kernel decides.
     if (!this._handle) {
       this._setHandle(new SocketHandle());
-      if (this[kUnref]) this._handle.unref();
       // Byte counts are per connection, as on a fresh Node handle.
       this[kBytesRead] = 0;
       this[kBytesWritten] = 0;
@@ -619,7 +648,6 @@ class Socket extends stream.Duplex {
     }
     if (result === 0) {
       handle.reading = reading;
-      this._updateActive();
       return;
     }
     this[kAttempt] = null;
@@ -646,7 +674,6 @@ class Socket extends stream.Duplex {
       this._handle.close();
     }
     this._setHandle(new SocketHandle());
-    if (this[kUnref]) this._handle.unref();
   }
 
   destroySoon() {
@@ -835,12 +862,45 @@ function deliverBufferRest(socket) {
   if (rest === null || !handle || !handle.reading || socket.destroyed) return;
   socket[kBufferRest] = null;
   socket._onUserBufferData(rest);
-  const end = socket[kReadEnd];
-  if (end !== null && socket[kBufferRest] === null && socket._handle && socket._handle.reading) {
-    socket[kReadEnd] = null;
-    socket._onReadEnd(end.type, end.payload);
-  }
+  if (socket[kReadEnd] !== null) deliverReadEnd(socket);
 }
+
+// An end found while reading was stopped, or together with data, comes once reading
+// resumes, after the immediates queued meanwhile, as libuv would read it in the next poll:
+// never from inside read(), resume() or _read(), nor before a consumer that paused on the
+// data until its next immediate has resumed.
+function scheduleReadEnd(socket) {
+  if (socket[kEndScheduled]) return;
+  socket[kEndScheduled] = true;
+  setImmediate(afterNextImmediates, socket);
+}
+
+function afterNextImmediates(socket) {
+  setImmediate(deliverReadEnd, socket);
+}
+
+function deliverReadEnd(socket) {
+  socket[kEndScheduled] = false;
+  const end = socket[kReadEnd];
+  const handle = socket._handle;
+  if (end === null || socket.destroyed || !handle || !handle.reading ||
+      socket[kHeld] !== null || socket[kBufferRest] !== null || socket[kBufferDelivering]) {
+    return;
+  }
+  socket[kReadEnd] = null;
+  socket._onReadEnd(end.type, end.payload);
+}
+
+// http pauses and resumes a socket through its handle's readStop()/readStart(), as Node's
+// handles allow, bypassing _read: an end found in between must still come after such a
+// resume.
+const nativeReadStart = SocketHandle.prototype.readStart;
+SocketHandle.prototype.readStart = function readStart() {
+  const err = nativeReadStart.call(this);
+  const owner = this[kOwner];
+  if (err === 0 && owner !== undefined && owner[kReadEnd] !== null) scheduleReadEnd(owner);
+  return err;
+};
 
 // With allowHalfOpen false the Duplex ends our side once the peer ended theirs;
 // a write after that is the peer's fault, as Node reports it.

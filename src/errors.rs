@@ -6,7 +6,8 @@ use std::io;
 /// libuv's code for "the peer closed": Node calls it EOF.
 pub const UV_EOF: i32 = -4095;
 
-/// A negative errno for any I/O error; errors that carry no OS code become EINVAL.
+/// A negative errno for any I/O error. Errors that carry no OS code (address parsing,
+/// tokio's own) are named by their kind where one fits, and EIO otherwise.
 pub fn errno_of(err: &io::Error) -> i32 {
   match err.raw_os_error() {
     Some(code) => -code,

@@ -2,21 +2,21 @@
 //! (main thread or worker). Every handle of an environment pushes its events onto one
 //! queue; the environment's single threadsafe function is called only when that queue
 //! goes from empty to non-empty, and JavaScript then receives the whole batch as one
-//! flat array `[kind, id, payload, kind, id, payload, ...]` in one call.
+//! flat array `[kind, id, payload, kind, id, payload, ...]` in one call. After a batch,
+//! the handles whose requests or reading it finished recount their liveness.
 
 use std::collections::HashMap;
 use std::ffi::c_void;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
-use napi::bindgen_prelude::ToNapiValue;
 use napi::bindgen_prelude::{Function, JsValue, Unknown};
 use napi::{check_status, sys, Env, Result};
 
-use crate::socket::{SocketHandle, SocketShared};
+use crate::lock::lock;
 
-/// Event kinds, mirrored by lib/binding.js.
+/// Event kinds; JavaScript reads them from `eventKinds()`.
 pub mod kind {
   /// A chunk read from a socket; payload: Buffer.
   pub const DATA: u32 = 1;
@@ -26,9 +26,9 @@ pub mod kind {
   pub const READ_ERROR: u32 = 3;
   /// A connect finished; payload: 0 or a negative errno.
   pub const CONNECT: u32 = 4;
-  /// Queued writes finished in order; payload: how many requests.
+  /// The queued write finished; no payload.
   pub const WRITE_DONE: u32 = 5;
-  /// A queued write failed; payload: negative errno. Later requests fail with it too.
+  /// The queued write failed; payload: negative errno. Later writes fail with it too.
   pub const WRITE_ERROR: u32 = 6;
   /// A deferred shutdown of the write side finished; payload: 0 or a negative errno.
   pub const SHUTDOWN: u32 = 7;
@@ -36,30 +36,66 @@ pub mod kind {
   pub const ACCEPT: u32 = 8;
   /// Accepting failed; payload: negative errno.
   pub const ACCEPT_ERROR: u32 = 9;
+
+  /// Every kind by name, for JavaScript.
+  pub const ALL: [(&str, u32); 9] = [
+    ("DATA", DATA),
+    ("EOF", EOF),
+    ("READ_ERROR", READ_ERROR),
+    ("CONNECT", CONNECT),
+    ("WRITE_DONE", WRITE_DONE),
+    ("WRITE_ERROR", WRITE_ERROR),
+    ("SHUTDOWN", SHUTDOWN),
+    ("ACCEPT", ACCEPT),
+    ("ACCEPT_ERROR", ACCEPT_ERROR),
+  ];
+
+  /// Whether an event of this kind may change its handle's liveness: it ends a request or
+  /// the reading. DATA, the most frequent, does not.
+  pub fn ends_something(kind: u32) -> bool {
+    kind != DATA && kind != ACCEPT
+  }
+}
+
+/// What the environment needs of an open handle (src/handle.rs implements it for every
+/// handle kind).
+pub trait Registered: Send + Sync {
+  /// An event of `kind` (with its status, for those that carry one) reaches JavaScript;
+  /// on the JS thread.
+  fn delivered(&self, env: &Env, kind: u32, status: i32);
+  /// The environment is torn down: close the handle.
+  fn teardown(&self);
+}
+
+/// A reader whose read-ahead is bounded by what JavaScript has not taken yet.
+pub trait ReadSource: Send + Sync {
+  /// Called on the JS thread as `len` bytes of its data reach JavaScript.
+  fn delivered(&self, len: usize);
+}
+
+/// A native object that becomes a JavaScript one as its event is delivered (an accepted
+/// connection becomes its handle).
+pub trait IntoJs: Send + Sync {
+  fn into_js(self: Arc<Self>, env: &Env) -> Result<sys::napi_value>;
 }
 
 /// What an event carries to JavaScript.
 pub enum Payload {
   None,
   Int(i32),
-  /// A long chunk read from `from`, in its own buffer, which JavaScript gets as external
-  /// memory (no copy); delivering it lets that socket read further.
-  Data(Vec<u8>, Arc<SocketShared>),
-  /// A short chunk read from `from`, kept in the batch's (then the queue's) byte arena at
-  /// `start`, `len` bytes long.
-  Bytes(usize, usize, Arc<SocketShared>),
-  Socket(Arc<SocketShared>),
+  /// A long chunk read from its source, in its own buffer, which JavaScript gets as external
+  /// memory (no copy); delivering it lets that source read further.
+  Data(Vec<u8>, Arc<dyn ReadSource>),
+  /// A short chunk read from its source, kept in the batch's (then the queue's) byte arena
+  /// at `start`, `len` bytes long.
+  Bytes(usize, usize, Arc<dyn ReadSource>),
+  Object(Arc<dyn IntoJs>),
 }
 
 pub struct Event {
   pub kind: u32,
   pub id: u32,
   pub payload: Payload,
-}
-
-/// A handle that the environment must be able to close when it is torn down.
-pub trait Teardown: Send + Sync {
-  fn teardown(&self);
 }
 
 /// The largest emptied vectors kept for the next batch.
@@ -83,7 +119,7 @@ impl Batch {
   }
 
   /// Queues a short chunk as a copy in the arena.
-  pub fn push_bytes(&mut self, id: u32, data: &[u8], from: Arc<SocketShared>) {
+  pub fn push_bytes(&mut self, id: u32, data: &[u8], from: Arc<dyn ReadSource>) {
     let start = self.bytes.len();
     self.bytes.extend_from_slice(data);
     self.push(kind::DATA, id, Payload::Bytes(start, data.len(), from));
@@ -106,8 +142,8 @@ pub struct EnvContext {
   /// The JS thread's emptied vectors, swapped with the queue's at each delivery so that
   /// neither thread allocates per batch; touched on the JS thread only.
   spare: Mutex<(Vec<Event>, Vec<u8>)>,
-  /// Open handles, so teardown can close them all.
-  handles: Mutex<HashMap<u32, Weak<dyn Teardown>>>,
+  /// Open handles by id: events refresh their liveness, and teardown closes them all.
+  handles: Mutex<HashMap<u32, Weak<dyn Registered>>>,
   /// How many open, referenced handles keep the event loop alive; touched on the JS thread only.
   refs: AtomicU32,
 }
@@ -118,19 +154,12 @@ pub struct EnvContext {
 unsafe impl Send for EnvContext {}
 unsafe impl Sync for EnvContext {}
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-  // A panic while holding the lock cannot leave the queue half-updated in a way that matters.
-  mutex
-    .lock()
-    .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 impl EnvContext {
   pub fn next_id(&self) -> u32 {
     self.next_id.fetch_add(1, Ordering::Relaxed)
   }
 
-  pub fn register(&self, id: u32, handle: Weak<dyn Teardown>) {
+  pub fn register(&self, id: u32, handle: Weak<dyn Registered>) {
     lock(&self.handles).insert(id, handle);
   }
 
@@ -235,6 +264,15 @@ impl EnvContext {
     }
   }
 
+  /// Tells the handle with this id, if it is still open, that an event of `kind` reaches
+  /// JavaScript.
+  fn settle(&self, env: &Env, id: u32, kind: u32, status: i32) {
+    let handle = lock(&self.handles).get(&id).and_then(Weak::upgrade);
+    if let Some(handle) = handle {
+      handle.delivered(env, kind, status);
+    }
+  }
+
   /// Swaps the queue's contents with the JS thread's spare vectors; `give_back` returns
   /// them emptied.
   fn take_events(&self) -> (Vec<Event>, Vec<u8>) {
@@ -328,6 +366,11 @@ pub fn context(env: &Env) -> Result<Arc<EnvContext>> {
 
 /// Runs on the JS thread each time the threadsafe function fires: hands the queued
 /// events to JavaScript in one call.
+///
+/// # Safety
+/// Called by Node only, as the threadsafe function's call_js callback: `env` and
+/// `dispatch` are live (or null while the environment is torn down), and `context` is the
+/// EnvContext pointer given at creation.
 unsafe extern "C" fn deliver(
   env: sys::napi_env,
   dispatch: sys::napi_value,
@@ -342,15 +385,30 @@ unsafe extern "C" fn deliver(
   let context = unsafe { &*(context as *const EnvContext) };
   let (mut events, bytes) = context.take_events();
   if !events.is_empty() {
+    // Before JavaScript runs: what it does next refreshes the handles itself.
+    let js = Env::from_raw(env);
+    for event in &events {
+      if kind::ends_something(event.kind) {
+        let status = match event.payload {
+          Payload::Int(status) => status,
+          _ => 0,
+        };
+        context.settle(&js, event.id, event.kind, status);
+      }
+    }
     // SAFETY: env is the live environment of the JS thread we run on.
     if let Err(err) = unsafe { call_dispatch(env, dispatch, &mut events, &bytes) } {
-      let env = Env::from_raw(env);
-      let _ = env.throw_error(&format!("rsnet: event delivery failed: {err}"), None);
+      let _ = js.throw_error(&format!("rsnet: event delivery failed: {err}"), None);
     }
   }
   context.give_back(events, bytes);
 }
 
+/// Hands the batch to JavaScript's `dispatch` as one flat array.
+///
+/// # Safety
+/// `env` must be the live environment of the calling (JS) thread and `dispatch` a function
+/// value of it; `bytes` must hold the arena that the events' `Bytes` payloads point into.
 unsafe fn call_dispatch(
   env: sys::napi_env,
   dispatch: sys::napi_value,
@@ -359,6 +417,9 @@ unsafe fn call_dispatch(
 ) -> Result<()> {
   let mut array = ptr::null_mut();
   let mut undefined = ptr::null_mut();
+  // SAFETY: plain Node-API calls with the live env (the caller's contract); every value
+  // created here belongs to the current handle scope, and each `Bytes` range lies within
+  // `bytes` because push_batch rebased it onto the queue's arena that `bytes` now is.
   unsafe {
     check_status!(sys::napi_create_array_with_length(
       env,
@@ -379,9 +440,7 @@ unsafe fn call_dispatch(
           from.delivered(len);
           buffer_copy(env, &bytes[start..start + len])?
         }
-        Payload::Socket(shared) => {
-          ToNapiValue::to_napi_value(env, SocketHandle::adopt(&Env::from_raw(env), shared))?
-        }
+        Payload::Object(object) => object.into_js(&Env::from_raw(env))?,
       };
       check_status!(sys::napi_set_element(
         env,
@@ -405,6 +464,8 @@ unsafe fn call_dispatch(
   Ok(())
 }
 
+/// # Safety
+/// `env` must be the live environment of the calling (JS) thread; so for the two below.
 unsafe fn int(env: sys::napi_env, value: i32) -> Result<sys::napi_value> {
   let mut out = ptr::null_mut();
   check_status!(unsafe { sys::napi_create_int32(env, value, &mut out) })?;
@@ -421,6 +482,7 @@ unsafe fn buffer_copy(env: sys::napi_env, data: &[u8]) -> Result<sys::napi_value
   Ok(out)
 }
 
+/// Hands `data` to JavaScript without copying; its finalizer frees it.
 unsafe fn external_buffer(env: sys::napi_env, data: Vec<u8>) -> Result<sys::napi_value> {
   let mut out = ptr::null_mut();
   let mut boxed = Box::new(data);
@@ -441,6 +503,8 @@ unsafe fn external_buffer(env: sys::napi_env, data: Vec<u8>) -> Result<sys::napi
   Ok(out)
 }
 
+/// # Safety
+/// Called by Node once per external buffer, with the `hint` that `external_buffer` leaked.
 unsafe extern "C" fn free_vec(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
   // SAFETY: `hint` is the box leaked in `external_buffer`, freed exactly once here.
   drop(unsafe { Box::from_raw(hint as *mut Vec<u8>) });

@@ -7,12 +7,16 @@ mod addr;
 mod errors;
 mod events;
 mod fd;
+mod handle;
+mod lock;
 mod options;
 mod runtime;
 mod server;
 mod socket;
 mod transport;
 mod wake;
+
+use std::collections::HashMap;
 
 use napi::bindgen_prelude::Function;
 use napi::bindgen_prelude::Unknown;
@@ -26,6 +30,12 @@ pub use socket::SocketHandle;
 #[napi]
 pub fn init(env: Env, dispatch: Function<Unknown, Unknown>) -> Result<()> {
   events::init(&env, dispatch)
+}
+
+/// The event kinds that `dispatch` receives, by name (src/events.rs defines them).
+#[napi]
+pub fn event_kinds() -> HashMap<&'static str, u32> {
+  events::kind::ALL.into_iter().collect()
 }
 
 /// Node's name for the kind of a descriptor (TCP, PIPE, UDP, TTY, FILE or UNKNOWN), as

@@ -2,21 +2,24 @@
 //! thread, so errors and the bound address are known at once; accepting runs on the I/O
 //! thread, which starts each new connection's task before JavaScript hears of it.
 
+use std::future::poll_fn;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::Duration;
 
 use napi::{Env, Result};
 use napi_derive::napi;
 use socket2::{Domain, SockAddr, Socket, Type};
 use tokio::io::unix::AsyncFd;
-use tokio::sync::Notify;
 
 use crate::addr::{self, AddressInfo};
 use crate::errors::{errno_of, status};
-use crate::events::{self, kind, EnvContext, Payload, Teardown};
+use crate::events::{self, kind, Payload};
+use crate::handle::{Handle, HandleCore, Liveness};
+use crate::lock::lock;
 use crate::runtime::{self, register, Fd};
 use crate::socket::SocketShared;
 
@@ -32,23 +35,32 @@ struct Listener {
 }
 
 pub struct ServerShared {
-  id: u32,
-  env: Arc<EnvContext>,
+  core: HandleCore,
   state: Mutex<Listener>,
-  wake: Notify,
-  counted: AtomicBool,
-  unrefed: AtomicBool,
   /// Accepted sockets start paused (pauseOnConnect) instead of reading.
   pause_on_connect: AtomicBool,
 }
 
-fn lock(state: &Mutex<Listener>) -> MutexGuard<'_, Listener> {
-  state
-    .lock()
-    .unwrap_or_else(|poisoned| poisoned.into_inner())
+impl ServerShared {
+  fn push(&self, kind: u32, payload: Payload) {
+    self.core.env.push(kind, self.core.id, payload);
+  }
 }
 
-impl ServerShared {
+impl Handle for ServerShared {
+  fn core(&self) -> &HandleCore {
+    &self.core
+  }
+
+  /// A listening server keeps the loop alive unless unref'd; it has no requests.
+  fn liveness(&self) -> Liveness {
+    let state = lock(&self.state);
+    Liveness {
+      active: state.listening && !state.closing,
+      pending: false,
+    }
+  }
+
   fn close(&self) {
     {
       let mut state = lock(&self.state);
@@ -67,14 +79,8 @@ impl ServerShared {
         let _ = socket.shutdown(std::net::Shutdown::Both);
       }
     }
-    self.env.unregister(self.id);
-    self.wake.notify_one();
-  }
-}
-
-impl Teardown for ServerShared {
-  fn teardown(&self) {
-    self.close();
+    self.core.env.unregister(self.core.id);
+    self.core.wake.notify();
   }
 }
 
@@ -82,9 +88,7 @@ async fn accept_loop(shared: Arc<ServerShared>, fd: RawFd) {
   let afd = match register(fd) {
     Ok(afd) => afd,
     Err(err) => {
-      shared
-        .env
-        .push(kind::ACCEPT_ERROR, shared.id, Payload::Int(errno_of(&err)));
+      shared.push(kind::ACCEPT_ERROR, Payload::Int(errno_of(&err)));
       return close_now(&shared, None);
     }
   };
@@ -92,35 +96,37 @@ async fn accept_loop(shared: Arc<ServerShared>, fd: RawFd) {
     if lock(&shared.state).closing {
       break;
     }
-    tokio::select! {
-      biased;
-      _ = shared.wake.notified() => {}
-      ready = afd.readable() => {
-        let backoff = match ready {
-          Ok(mut guard) => {
-            let backoff = accept_ready(&shared, fd);
-            if !backoff {
-              guard.clear_ready();
-            }
-            backoff
-          }
-          Err(err) => {
-            shared.env.push(kind::ACCEPT_ERROR, shared.id, Payload::Int(errno_of(&err)));
-            true
-          }
-        };
-        if backoff {
-          tokio::time::sleep(ACCEPT_BACKOFF).await;
-        }
+    // The same by-hand wait as a socket's task: told by JavaScript (close), or readable.
+    let ready = poll_fn(|cx| {
+      if shared.core.wake.poll(cx).is_ready() {
+        return Poll::Ready(None);
       }
+      afd.poll_read_ready(cx).map(Some)
+    })
+    .await;
+    let backoff = match ready {
+      None => false,
+      Some(Ok(mut guard)) => {
+        let backoff = accept_ready(&shared, fd);
+        if !backoff {
+          guard.clear_ready();
+        }
+        backoff
+      }
+      Some(Err(err)) => {
+        shared.push(kind::ACCEPT_ERROR, Payload::Int(errno_of(&err)));
+        true
+      }
+    };
+    if backoff {
+      tokio::time::sleep(ACCEPT_BACKOFF).await;
     }
   }
   close_now(&shared, Some(afd));
 }
 
 fn close_now(shared: &ServerShared, afd: Option<AsyncFd<Fd>>) {
-  drop(afd);
-  crate::fd::release(lock(&shared.state).socket.take());
+  runtime::close(afd, lock(&shared.state).socket.take());
 }
 
 /// Accepts every pending connection. Returns true after an error worth backing off for.
@@ -142,19 +148,15 @@ fn accept_ready(shared: &Arc<ServerShared>, fd: RawFd) -> bool {
         Some(libc::EAGAIN) => return false,
         Some(libc::EINTR) | Some(libc::ECONNABORTED) => continue,
         _ => {
-          shared
-            .env
-            .push(kind::ACCEPT_ERROR, shared.id, Payload::Int(errno_of(&err)));
+          shared.push(kind::ACCEPT_ERROR, Payload::Int(errno_of(&err)));
           return true;
         }
       }
     }
     // SAFETY: accept4 returned a new descriptor that nothing else owns.
     let socket = unsafe { Socket::from_raw_fd(conn) };
-    let conn = SocketShared::accepted(shared.env.clone(), socket, reading);
-    shared
-      .env
-      .push(kind::ACCEPT, shared.id, Payload::Socket(conn));
+    let conn = SocketShared::accepted(shared.core.env.clone(), socket, reading);
+    shared.push(kind::ACCEPT, Payload::Object(conn));
   }
 }
 
@@ -165,6 +167,28 @@ pub struct ServerHandle {
 }
 
 impl ServerHandle {
+  /// The server is listening only once its accept task runs, so a failure leaves it as it was.
+  fn start_listening(&self, backlog: i32, pause_on_connect: bool) -> io::Result<()> {
+    let runtime = runtime::handle()?;
+    let mut state = lock(&self.shared.state);
+    let Some(socket) = state.socket.as_ref() else {
+      return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    };
+    if state.closing || state.listening {
+      return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    socket.listen(backlog)?;
+    let fd = socket.as_raw_fd();
+    self
+      .shared
+      .pause_on_connect
+      .store(pause_on_connect, Ordering::Relaxed);
+    state.listening = true;
+    drop(state);
+    runtime.spawn(accept_loop(self.shared.clone(), fd));
+    Ok(())
+  }
+
   fn bind(&self, addr: &SockAddr, ipv6_only: bool, reuse_port: bool) -> io::Result<()> {
     let domain = Domain::from(i32::from(addr.family()));
     let socket = Socket::new(domain, Type::STREAM.nonblocking().cloexec(), None)?;
@@ -187,10 +211,8 @@ impl ServerHandle {
     Ok(())
   }
 
-  fn update_ref(&self, env: &Env) {
-    let open = !lock(&self.shared.state).closing;
-    let on = open && !self.shared.unrefed.load(Ordering::Relaxed);
-    self.shared.env.set_ref(env, &self.shared.counted, on);
+  fn refresh(&self, env: &Env) {
+    self.shared.core.refresh(env, &*self.shared);
   }
 }
 
@@ -199,31 +221,23 @@ impl ServerHandle {
   #[napi(constructor)]
   pub fn new(env: Env) -> Result<Self> {
     let context = events::context(&env)?;
-    let id = context.next_id();
     let shared = Arc::new(ServerShared {
-      id,
-      env: context.clone(),
+      core: HandleCore::new(context),
       state: Mutex::new(Listener {
         socket: None,
         closing: false,
         listening: false,
         adopted: false,
       }),
-      wake: Notify::new(),
-      counted: AtomicBool::new(false),
-      unrefed: AtomicBool::new(false),
       pause_on_connect: AtomicBool::new(false),
     });
-    let weak: std::sync::Weak<dyn Teardown> = Arc::downgrade(&shared) as _;
-    context.register(id, weak);
-    let handle = ServerHandle { shared };
-    handle.update_ref(&env);
-    Ok(handle)
+    HandleCore::register(&shared);
+    Ok(ServerHandle { shared })
   }
 
   #[napi(getter)]
   pub fn id(&self) -> u32 {
-    self.shared.id
+    self.shared.core.id
   }
 
   #[napi(getter)]
@@ -280,51 +294,26 @@ impl ServerHandle {
 
   /// Listens and starts accepting. Returns 0 or a negative errno.
   #[napi]
-  pub fn listen(&self, backlog: i32, pause_on_connect: bool) -> i32 {
-    let fd = {
-      let mut state = lock(&self.shared.state);
-      let Some(socket) = state.socket.as_ref() else {
-        return -libc::EINVAL;
-      };
-      if state.closing || state.listening {
-        return -libc::EINVAL;
-      }
-      if let Err(err) = socket.listen(backlog) {
-        return errno_of(&err);
-      }
-      let fd = socket.as_raw_fd();
-      state.listening = true;
-      fd
-    };
-    self
-      .shared
-      .pause_on_connect
-      .store(pause_on_connect, Ordering::Relaxed);
-    match runtime::handle() {
-      Ok(rt) => {
-        rt.spawn(accept_loop(self.shared.clone(), fd));
-        0
-      }
-      Err(_) => -libc::ENOMEM,
-    }
+  pub fn listen(&self, env: Env, backlog: i32, pause_on_connect: bool) -> i32 {
+    let result = self.start_listening(backlog, pause_on_connect);
+    self.refresh(&env);
+    status(result)
   }
 
   #[napi]
   pub fn close(&self, env: Env) {
     self.shared.close();
-    self.update_ref(&env);
+    self.refresh(&env);
   }
 
   #[napi(js_name = "ref")]
   pub fn reference(&self, env: Env) {
-    self.shared.unrefed.store(false, Ordering::Relaxed);
-    self.update_ref(&env);
+    self.shared.core.set_unref(&env, &*self.shared, false);
   }
 
   #[napi]
   pub fn unref(&self, env: Env) {
-    self.shared.unrefed.store(true, Ordering::Relaxed);
-    self.update_ref(&env);
+    self.shared.core.set_unref(&env, &*self.shared, true);
   }
 
   #[napi]

@@ -1,30 +1,31 @@
 //! The Socket handle: one connected stream socket (TCP or Unix). JavaScript calls its
-//! methods on the JS thread; one task on the I/O thread reads, finishes queued writes,
+//! methods on the JS thread; one task on the I/O thread reads, finishes a queued write,
 //! connects, and closes. Writes are tried at once on the JS thread and only what the
-//! kernel did not take is queued, so bytes keep their order.
+//! kernel did not take is queued, so bytes keep their order. As with Node's stream
+//! handles, JavaScript has one write in flight at a time: the next waits for its callback.
 
-use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::io::{self, IoSlice};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::Duration;
 
-use napi::bindgen_prelude::BufferSlice;
-use napi::{Env, Result};
+use napi::bindgen_prelude::{BufferSlice, ToNapiValue};
+use napi::{sys, Env, Result};
 use napi_derive::napi;
 use socket2::{Domain, SockAddr, Socket, Type};
 use tokio::io::unix::{AsyncFd, AsyncFdReadyGuard};
 
 use crate::addr::{self, AddressInfo};
 use crate::errors::{errno_of, status};
-use crate::events::{self, kind, Batch, EnvContext, Payload, Teardown};
+use crate::events::{self, kind, Batch, EnvContext, IntoJs, Payload, ReadSource};
+use crate::handle::{Handle, HandleCore, Liveness};
+use crate::lock::lock;
 use crate::options;
 use crate::runtime::{self, register, Fd};
 use crate::transport;
-use crate::wake::TaskWake;
 
 /// Largest read; Node reads 64 KiB at a time too.
 const READ_SIZE: usize = 64 * 1024;
@@ -44,16 +45,26 @@ const MAX_UNDELIVERED: usize = 1024 * 1024;
 /// every chunk taken would cost a thread wake-up per 64 KiB.
 const RESUME_UNDELIVERED: usize = MAX_UNDELIVERED / 4;
 
-/// Bytes that the kernel did not take yet, with whether they end a write request.
-struct Chunk {
+/// See SocketShared::waits.
+#[derive(Default)]
+struct Waits {
+  connect: AtomicBool,
+  write: AtomicBool,
+  shutdown: AtomicBool,
+  /// JavaScript got the end of reading (EOF, a read error, a failed connect): a socket that
+  /// will read no more keeps nothing alive by reading.
+  read_ended: AtomicBool,
+}
+
+/// The bytes of the write in flight that the kernel did not take yet.
+struct QueuedWrite {
   data: Vec<u8>,
   sent: usize,
-  ends_request: bool,
 }
 
 enum ShutdownState {
   None,
-  /// Requested while writes were queued: done by the task once they are flushed.
+  /// Requested while a write was queued: done by the task once it is flushed.
   Pending,
   Done,
 }
@@ -66,29 +77,22 @@ struct Io {
   closing: bool,
   /// From connect until the task has reported its outcome.
   connecting: bool,
-  queue: VecDeque<Chunk>,
+  write: Option<QueuedWrite>,
   shutdown: ShutdownState,
   /// The first failed queued write: every later write fails the same way.
   write_error: i32,
 }
 
 pub struct SocketShared {
-  pub id: u32,
-  env: Arc<EnvContext>,
+  core: HandleCore,
   io: Mutex<Io>,
   /// Whether JavaScript wants data (readStart) or not (readStop).
   reading: AtomicBool,
-  /// Wakes the task after JavaScript changed something it waits on.
-  wake: TaskWake,
-  /// Whether this handle keeps the event loop alive (see EnvContext::set_ref).
-  counted: AtomicBool,
-  /// Whether JavaScript called unref().
-  unrefed: AtomicBool,
-  /// Whether the socket is reading, which keeps the process alive unless unref'd.
-  active: AtomicBool,
-  /// Whether a connect, write or shutdown is in flight, which keeps the process alive even
-  /// when unref'd, as a pending libuv request does. JavaScript tracks both and tells us.
-  pending: AtomicBool,
+  /// What JavaScript is waiting for, which keeps the process alive. Touched on the JS thread
+  /// only: set as JavaScript starts a request, cleared as the event that answers it reaches
+  /// JavaScript. The I/O thread's own state would clear too early: the process could exit
+  /// with the answer still queued.
+  waits: Waits,
   /// Bytes pushed as DATA events that the JS thread has not taken yet.
   undelivered: AtomicUsize,
   /// Set when reading stopped at MAX_UNDELIVERED; the JS thread wakes the task when it
@@ -102,39 +106,41 @@ pub struct SocketShared {
   can_write: AtomicBool,
 }
 
-fn lock(io: &Mutex<Io>) -> MutexGuard<'_, Io> {
-  io.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 impl SocketShared {
   fn new(env: Arc<EnvContext>, socket: Option<Socket>, reading: bool) -> Arc<Self> {
-    let id = env.next_id();
     let shared = Arc::new(SocketShared {
-      id,
-      env: env.clone(),
+      core: HandleCore::new(env),
       io: Mutex::new(Io {
         socket,
         closing: false,
         connecting: false,
-        queue: VecDeque::new(),
+        write: None,
         shutdown: ShutdownState::None,
         write_error: 0,
       }),
       reading: AtomicBool::new(reading),
-      wake: TaskWake::default(),
-      counted: AtomicBool::new(false),
-      unrefed: AtomicBool::new(false),
-      active: AtomicBool::new(true),
-      pending: AtomicBool::new(false),
+      waits: Waits::default(),
       undelivered: AtomicUsize::new(0),
       throttled: AtomicBool::new(false),
       fifo: AtomicBool::new(false),
       can_read: AtomicBool::new(true),
       can_write: AtomicBool::new(true),
     });
-    let weak: std::sync::Weak<dyn Teardown> = Arc::downgrade(&shared) as _;
-    env.register(id, weak);
+    HandleCore::register(&shared);
     shared
+  }
+
+  fn id(&self) -> u32 {
+    self.core.id
+  }
+
+  fn env(&self) -> &EnvContext {
+    &self.core.env
+  }
+
+  /// Queues an event of this socket for JavaScript.
+  fn push(&self, kind: u32, payload: Payload) {
+    self.core.env.push(kind, self.core.id, payload);
   }
 
   /// A socket a server accepted, already connected; called on the I/O thread.
@@ -142,27 +148,6 @@ impl SocketShared {
     let shared = Self::new(env, Some(socket), reading);
     tokio::spawn(drive(shared.clone(), false));
     shared
-  }
-
-  /// Called on the JS thread as a DATA event of `len` bytes reaches JavaScript.
-  pub fn delivered(&self, len: usize) {
-    let before = self.undelivered.fetch_sub(len, Ordering::SeqCst);
-    if before - len <= RESUME_UNDELIVERED && self.throttled.swap(false, Ordering::SeqCst) {
-      self.wake.notify();
-    }
-  }
-
-  fn close(&self) {
-    {
-      let mut io = lock(&self.io);
-      if io.closing {
-        return;
-      }
-      io.closing = true;
-      io.queue.clear();
-    }
-    self.env.unregister(self.id);
-    self.wake.notify();
   }
 
   /// Tries the write now; queues what the kernel does not take. Returns 0 when all of it
@@ -181,9 +166,16 @@ impl SocketShared {
     if !matches!(io.shutdown, ShutdownState::None) {
       return -libc::EPIPE;
     }
+    if let Some(queued) = io.write.as_mut() {
+      // JavaScript waits for WRITE_DONE before its next write; should one come early anyway,
+      // its bytes follow the queued ones and one WRITE_DONE answers both.
+      for buf in bufs {
+        queued.data.extend_from_slice(buf);
+      }
+      return 1;
+    }
     let mut sent = 0;
-    let was_idle = io.queue.is_empty();
-    if was_idle {
+    {
       let Some(socket) = io.socket.as_ref() else {
         return -libc::ENOTCONN;
       };
@@ -217,16 +209,17 @@ impl SocketShared {
       }
       io = lock(&self.io);
     }
-    queue_rest(&mut io.queue, bufs, sent);
+    io.write = Some(QueuedWrite {
+      data: rest_of(bufs, sent),
+      sent: 0,
+    });
     drop(io);
-    if was_idle {
-      self.wake.notify();
-    }
+    self.core.wake.notify();
     1
   }
 
-  /// Shuts the write side now if nothing is queued (returns 0), else once the queue is
-  /// flushed (returns 1; a SHUTDOWN event follows), or fails with a negative errno.
+  /// Shuts the write side now if nothing is queued (returns 0), else once the queued write
+  /// is flushed (returns 1; a SHUTDOWN event follows), or fails with a negative errno.
   fn shutdown(&self) -> i32 {
     let mut io = lock(&self.io);
     if io.closing {
@@ -235,7 +228,7 @@ impl SocketShared {
     if !matches!(io.shutdown, ShutdownState::None) {
       return 0;
     }
-    if io.queue.is_empty() {
+    if io.write.is_none() {
       io.shutdown = ShutdownState::Done;
       return match io.socket.as_ref() {
         Some(socket) => status(self.shutdown_write(socket)),
@@ -263,8 +256,8 @@ impl SocketShared {
   }
 }
 
-/// Queues the bytes of `bufs` from offset `sent` on, as one write request.
-fn queue_rest(queue: &mut VecDeque<Chunk>, bufs: &[&[u8]], mut sent: usize) {
+/// The bytes of `bufs` from offset `sent` on.
+fn rest_of(bufs: &[&[u8]], mut sent: usize) -> Vec<u8> {
   let mut rest = Vec::new();
   for buf in bufs {
     if sent >= buf.len() {
@@ -274,16 +267,77 @@ fn queue_rest(queue: &mut VecDeque<Chunk>, bufs: &[&[u8]], mut sent: usize) {
     rest.extend_from_slice(&buf[sent..]);
     sent = 0;
   }
-  queue.push_back(Chunk {
-    data: rest,
-    sent: 0,
-    ends_request: true,
-  });
+  rest
 }
 
-impl Teardown for SocketShared {
-  fn teardown(&self) {
-    self.close();
+impl Handle for SocketShared {
+  fn core(&self) -> &HandleCore {
+    &self.core
+  }
+
+  fn liveness(&self) -> Liveness {
+    let io = lock(&self.io);
+    if io.closing || io.socket.is_none() {
+      return Liveness::default();
+    }
+    let waits = &self.waits;
+    let connecting = waits.connect.load(Ordering::Relaxed);
+    Liveness {
+      active: !connecting
+        && self.reading.load(Ordering::Relaxed)
+        && !waits.read_ended.load(Ordering::Relaxed),
+      pending: connecting
+        || waits.write.load(Ordering::Relaxed)
+        || waits.shutdown.load(Ordering::Relaxed),
+    }
+  }
+
+  fn settle(&self, kind: u32, status: i32) {
+    let waits = &self.waits;
+    match kind {
+      kind::CONNECT => {
+        waits.connect.store(false, Ordering::Relaxed);
+        if status != 0 {
+          waits.read_ended.store(true, Ordering::Relaxed);
+        }
+      }
+      kind::WRITE_DONE | kind::WRITE_ERROR => waits.write.store(false, Ordering::Relaxed),
+      kind::SHUTDOWN => waits.shutdown.store(false, Ordering::Relaxed),
+      kind::EOF | kind::READ_ERROR => waits.read_ended.store(true, Ordering::Relaxed),
+      _ => {}
+    }
+  }
+
+  fn close(&self) {
+    {
+      let mut io = lock(&self.io);
+      if io.closing {
+        return;
+      }
+      io.closing = true;
+      io.write = None;
+    }
+    self.core.env.unregister(self.core.id);
+    self.core.wake.notify();
+  }
+}
+
+impl ReadSource for SocketShared {
+  /// Called on the JS thread as a DATA event of `len` bytes reaches JavaScript.
+  fn delivered(&self, len: usize) {
+    let before = self.undelivered.fetch_sub(len, Ordering::SeqCst);
+    if before - len <= RESUME_UNDELIVERED && self.throttled.swap(false, Ordering::SeqCst) {
+      self.core.wake.notify();
+    }
+  }
+}
+
+impl IntoJs for SocketShared {
+  /// An accepted connection becomes its JavaScript handle as its ACCEPT event is delivered.
+  fn into_js(self: Arc<Self>, env: &Env) -> Result<sys::napi_value> {
+    let handle = SocketHandle::adopt(env, self);
+    // SAFETY: on the JS thread, with the live environment the event is delivered in.
+    unsafe { ToNapiValue::to_napi_value(env.raw(), handle) }
   }
 }
 
@@ -301,9 +355,7 @@ async fn drive(shared: Arc<SocketShared>, connecting: bool) {
       } else {
         kind::READ_ERROR
       };
-      shared
-        .env
-        .push(event, shared.id, Payload::Int(errno_of(&err)));
+      shared.push(event, Payload::Int(errno_of(&err)));
       wait_for_close(&shared).await;
       return close_now(&shared, None);
     }
@@ -321,21 +373,19 @@ async fn drive(shared: Arc<SocketShared>, connecting: bool) {
 /// holding the lock (see SocketShared::write), so it must not be closed under it.
 async fn wait_for_close(shared: &SocketShared) {
   while !lock(&shared.io).closing {
-    shared.wake.wait().await;
+    shared.core.wake.wait().await;
   }
 }
 
-/// Deregisters before closing, so the reactor never sees a reused descriptor number.
 fn close_now(shared: &SocketShared, afd: Option<AsyncFd<Fd>>) {
-  drop(afd);
-  crate::fd::release(lock(&shared.io).socket.take());
+  runtime::close(afd, lock(&shared.io).socket.take());
 }
 
 /// Waits for a non-blocking connect; reports its result. Returns whether it succeeded.
 async fn connect_finished(shared: &SocketShared, afd: &AsyncFd<Fd>) -> bool {
   loop {
     let ready = poll_fn(|cx| {
-      if shared.wake.poll(cx).is_ready() {
+      if shared.core.wake.poll(cx).is_ready() {
         return Poll::Ready(None);
       }
       afd.poll_write_ready(cx).map(Some)
@@ -359,9 +409,7 @@ async fn connect_finished(shared: &SocketShared, afd: &AsyncFd<Fd>) -> bool {
       Ok(Some(err)) | Err(err) => errno_of(&err),
     };
     lock(&shared.io).connecting = false;
-    shared
-      .env
-      .push(kind::CONNECT, shared.id, Payload::Int(errno));
+    shared.push(kind::CONNECT, Payload::Int(errno));
     return errno == 0;
   }
 }
@@ -380,7 +428,7 @@ async fn run(shared: &Arc<SocketShared>, afd: &AsyncFd<Fd>) {
     let (want_write, closing) = {
       let io = lock(&shared.io);
       (
-        !io.queue.is_empty() || matches!(io.shutdown, ShutdownState::Pending),
+        io.write.is_some() || matches!(io.shutdown, ShutdownState::Pending),
         io.closing,
       )
     };
@@ -392,7 +440,7 @@ async fn run(shared: &Arc<SocketShared>, afd: &AsyncFd<Fd>) {
     // tokio keeps the readiness wakers in the reactor, so the task's own state stays a few
     // words instead of three waiter nodes per idle connection.
     let wakeup = poll_fn(|cx| {
-      if shared.wake.poll(cx).is_ready() {
+      if shared.core.wake.poll(cx).is_ready() {
         return Poll::Ready(Wakeup::Told);
       }
       if want_write {
@@ -414,9 +462,7 @@ async fn run(shared: &Arc<SocketShared>, afd: &AsyncFd<Fd>) {
       Wakeup::Writable(Err(err)) => fail_writes(shared, errno_of(&err)),
       Wakeup::Readable(Ok(guard)) => eof = read(shared, guard),
       Wakeup::Readable(Err(err)) => {
-        shared
-          .env
-          .push(kind::READ_ERROR, shared.id, Payload::Int(errno_of(&err)));
+        shared.push(kind::READ_ERROR, Payload::Int(errno_of(&err)));
         eof = true;
       }
     }
@@ -430,7 +476,7 @@ async fn run(shared: &Arc<SocketShared>, afd: &AsyncFd<Fd>) {
 fn read(shared: &Arc<SocketShared>, guard: AsyncFdReadyGuard<'_, Fd>) -> bool {
   READ_STATE.with_borrow_mut(|state| {
     let eof = read_chunks(shared, guard, state);
-    shared.env.push_batch(&mut state.batch);
+    shared.env().push_batch(&mut state.batch);
     eof
   })
 }
@@ -458,7 +504,7 @@ fn read_chunks(
       scratch.spare_capacity_mut(),
     ) {
       Ok(0) => {
-        batch.push(kind::EOF, shared.id, Payload::None);
+        batch.push(kind::EOF, shared.id(), Payload::None);
         return true;
       }
       Ok(n) => {
@@ -468,9 +514,9 @@ fn read_chunks(
         if n >= HAND_OVER_FROM {
           let mut own = std::mem::replace(scratch, Vec::with_capacity(READ_SIZE));
           own.shrink_to_fit();
-          batch.push(kind::DATA, shared.id, Payload::Data(own, shared.clone()));
+          batch.push(kind::DATA, shared.id(), Payload::Data(own, shared.clone()));
         } else {
-          batch.push_bytes(shared.id, scratch, shared.clone());
+          batch.push_bytes(shared.id(), scratch, shared.clone());
         }
         if n < READ_SIZE {
           // A short read drained the socket: the next read would only say WouldBlock.
@@ -484,7 +530,7 @@ fn read_chunks(
       }
       Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
       Err(err) => {
-        batch.push(kind::READ_ERROR, shared.id, Payload::Int(errno_of(&err)));
+        batch.push(kind::READ_ERROR, shared.id(), Payload::Int(errno_of(&err)));
         return true;
       }
     }
@@ -521,41 +567,25 @@ fn throttle(shared: &SocketShared) -> bool {
   true
 }
 
-/// Sends queued chunks until the queue is empty or the kernel is full, reporting finished
-/// requests; then a pending shutdown.
+/// Sends the queued write until it is done or the kernel is full; then a pending shutdown.
 fn flush(shared: &SocketShared, mut guard: AsyncFdReadyGuard<'_, Fd>) {
-  let mut done = 0;
+  let mut done = false;
   let mut error = 0;
   let mut shutdown_result = None;
   {
     let mut io = lock(&shared.io);
     let io = &mut *io;
-    while !io.queue.is_empty() {
+    while let Some(queued) = io.write.as_mut() {
       let Some(socket) = io.socket.as_ref() else {
         return;
       };
-      let slices: Vec<IoSlice> = io
-        .queue
-        .iter()
-        .take(64)
-        .map(|c| IoSlice::new(&c.data[c.sent..]))
-        .collect();
-      match transport::write(socket.as_fd(), shared.fifo.load(Ordering::Relaxed), &slices) {
-        Ok(mut n) => {
-          while n > 0 {
-            let Some(chunk) = io.queue.front_mut() else {
-              break;
-            };
-            let left = chunk.data.len() - chunk.sent;
-            if n < left {
-              chunk.sent += n;
-              break;
-            }
-            n -= left;
-            if chunk.ends_request {
-              done += 1;
-            }
-            io.queue.pop_front();
+      let slice = [IoSlice::new(&queued.data[queued.sent..])];
+      match transport::write(socket.as_fd(), shared.fifo.load(Ordering::Relaxed), &slice) {
+        Ok(n) => {
+          queued.sent += n;
+          if queued.sent == queued.data.len() {
+            io.write = None;
+            done = true;
           }
         }
         Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
@@ -566,12 +596,12 @@ fn flush(shared: &SocketShared, mut guard: AsyncFdReadyGuard<'_, Fd>) {
         Err(err) => {
           error = errno_of(&err);
           io.write_error = error;
-          io.queue.clear();
+          io.write = None;
           break;
         }
       }
     }
-    if io.queue.is_empty() && matches!(io.shutdown, ShutdownState::Pending) {
+    if io.write.is_none() && matches!(io.shutdown, ShutdownState::Pending) {
       io.shutdown = ShutdownState::Done;
       shutdown_result = Some(match io.socket.as_ref() {
         Some(socket) if error == 0 => status(shared.shutdown_write(socket)),
@@ -579,20 +609,14 @@ fn flush(shared: &SocketShared, mut guard: AsyncFdReadyGuard<'_, Fd>) {
       });
     }
   }
-  if done > 0 {
-    shared
-      .env
-      .push(kind::WRITE_DONE, shared.id, Payload::Int(done));
+  if done {
+    shared.push(kind::WRITE_DONE, Payload::None);
   }
   if error != 0 {
-    shared
-      .env
-      .push(kind::WRITE_ERROR, shared.id, Payload::Int(error));
+    shared.push(kind::WRITE_ERROR, Payload::Int(error));
   }
   if let Some(result) = shutdown_result {
-    shared
-      .env
-      .push(kind::SHUTDOWN, shared.id, Payload::Int(result));
+    shared.push(kind::SHUTDOWN, Payload::Int(result));
   }
 }
 
@@ -600,11 +624,9 @@ fn fail_writes(shared: &SocketShared, errno: i32) {
   {
     let mut io = lock(&shared.io);
     io.write_error = errno;
-    io.queue.clear();
+    io.write = None;
   }
-  shared
-    .env
-    .push(kind::WRITE_ERROR, shared.id, Payload::Int(errno));
+  shared.push(kind::WRITE_ERROR, Payload::Int(errno));
 }
 
 /// The JavaScript object behind `socket._handle`.
@@ -618,19 +640,31 @@ pub struct SocketHandle {
 impl SocketHandle {
   /// Wraps a socket accepted on the I/O thread; runs on the JS thread as its event is delivered.
   pub fn adopt(env: &Env, shared: Arc<SocketShared>) -> Self {
-    shared.env.set_ref(env, &shared.counted, true);
-    SocketHandle {
+    let handle = SocketHandle {
       shared,
       bound: Mutex::new(None),
+    };
+    handle.refresh(env);
+    handle
+  }
+
+  /// After a verb that may change whether the socket keeps the loop alive.
+  fn refresh(&self, env: &Env) {
+    self.shared.core.refresh(env, &*self.shared);
+  }
+
+  /// JavaScript now waits for the answer to a request (`wait`), if it was started.
+  fn started(&self, env: &Env, started: bool, wait: &AtomicBool) {
+    if started {
+      wait.store(true, Ordering::Relaxed);
+      self.refresh(env);
     }
   }
 
-  fn update_ref(&self, env: &Env) {
-    let open = !lock(&self.shared.io).closing;
-    let reading = self.shared.active.load(Ordering::Relaxed);
-    let unrefed = self.shared.unrefed.load(Ordering::Relaxed);
-    let on = open && (self.shared.pending.load(Ordering::Relaxed) || (reading && !unrefed));
-    self.shared.env.set_ref(env, &self.shared.counted, on);
+  /// A write's result: 1 means queued, a request in flight until WRITE_DONE or WRITE_ERROR.
+  fn write_queued(&self, env: &Env, result: i32) -> i32 {
+    self.started(env, result == 1, &self.shared.waits.write);
+    result
   }
 
   /// connect() again on a handle that has a socket: the kernel decides, as it does for
@@ -649,10 +683,7 @@ impl SocketHandle {
     }
     socket.connect(addr)?;
     drop(io);
-    self
-      .shared
-      .env
-      .push(kind::CONNECT, self.shared.id, Payload::Int(0));
+    self.shared.push(kind::CONNECT, Payload::Int(0));
     Ok(true)
   }
 
@@ -663,7 +694,7 @@ impl SocketHandle {
         return Err(io::Error::from_raw_os_error(libc::EINVAL));
       }
     }
-    let runtime = runtime::handle().map_err(|e| io::Error::other(e.reason))?;
+    let runtime = runtime::handle()?;
     let (socket, fifo) = crate::fd::adopt(fd, duplicate, true)?;
     if fifo {
       let (read, write) = crate::fd::access(fd);
@@ -686,7 +717,8 @@ impl SocketHandle {
     if self.reconnect(&addr)? {
       return Ok(());
     }
-    let bound = self.bound.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let runtime = runtime::handle()?;
+    let bound = lock(&self.bound).take();
     let socket = match bound {
       Some(socket) => socket,
       None => {
@@ -714,31 +746,27 @@ impl SocketHandle {
       io.connecting = true;
     }
     self.shared.reading.store(start_reading, Ordering::Relaxed);
-    let _guard = runtime::handle()
-      .map_err(|e| io::Error::other(e.reason))?
-      .spawn(drive(self.shared.clone(), true));
+    let _guard = runtime.spawn(drive(self.shared.clone(), true));
     Ok(())
   }
 }
 
 #[napi]
 impl SocketHandle {
+  /// A fresh handle keeps nothing alive until it connects or takes a descriptor, as a fresh
+  /// libuv handle: a connect() that throws must not hold the process.
   #[napi(constructor)]
   pub fn new(env: Env) -> Result<Self> {
     let context = events::context(&env)?;
-    let shared = SocketShared::new(context, None, true);
-    // Idle until JavaScript starts a connect and says so through set_active, as a fresh
-    // libuv handle is: a connect() that throws must not keep the process alive.
-    shared.active.store(false, Ordering::Relaxed);
     Ok(SocketHandle {
-      shared,
+      shared: SocketShared::new(context, None, true),
       bound: Mutex::new(None),
     })
   }
 
   #[napi(getter)]
   pub fn id(&self) -> u32 {
-    self.shared.id
+    self.shared.id()
   }
 
   /// The descriptor, or -1 when there is none.
@@ -754,6 +782,7 @@ impl SocketHandle {
   #[napi]
   pub fn connect_tcp(
     &self,
+    env: Env,
     host: String,
     port: u32,
     local_host: Option<String>,
@@ -767,6 +796,7 @@ impl SocketHandle {
       };
       self.connect_to(remote, local, start_reading)
     });
+    self.started(&env, result.is_ok(), &self.shared.waits.connect);
     status(result)
   }
 
@@ -780,58 +810,66 @@ impl SocketHandle {
 
   /// Starts connecting to a Unix socket path. Returns 0 or a negative errno.
   #[napi]
-  pub fn connect_unix(&self, path: String, start_reading: bool) -> i32 {
-    status(addr::unix(&path).and_then(|remote| self.connect_to(remote, None, start_reading)))
+  pub fn connect_unix(&self, env: Env, path: String, start_reading: bool) -> i32 {
+    let result = addr::unix(&path).and_then(|remote| self.connect_to(remote, None, start_reading));
+    self.started(&env, result.is_ok(), &self.shared.waits.connect);
+    status(result)
   }
 
   /// 0, or -ENOTCONN for the write end of a FIFO, which libuv will not read either.
   #[napi]
-  pub fn read_start(&self) -> i32 {
+  pub fn read_start(&self, env: Env) -> i32 {
     if !self.shared.can_read.load(Ordering::Relaxed) {
       return -libc::ENOTCONN;
     }
     if !self.shared.reading.swap(true, Ordering::Relaxed) {
-      self.shared.wake.notify();
+      self.shared.core.wake.notify();
+      self.refresh(&env);
     }
     0
   }
 
   #[napi]
-  pub fn read_stop(&self) {
-    self.shared.reading.store(false, Ordering::Relaxed);
+  pub fn read_stop(&self, env: Env) {
+    if self.shared.reading.swap(false, Ordering::Relaxed) {
+      self.refresh(&env);
+    }
   }
 
   /// See SocketShared::write: 0 written, 1 queued, or a negative errno.
   #[napi]
-  pub fn write_buffer(&self, data: BufferSlice) -> i32 {
-    self.shared.write(&[&data])
+  pub fn write_buffer(&self, env: Env, data: BufferSlice) -> i32 {
+    self.write_queued(&env, self.shared.write(&[&data]))
   }
 
   /// Writes the string as UTF-8 (the JS layer converts other encodings first).
   #[napi]
-  pub fn write_utf8_string(&self, data: String) -> i32 {
-    self.shared.write(&[data.as_bytes()])
+  pub fn write_utf8_string(&self, env: Env, data: String) -> i32 {
+    self.write_queued(&env, self.shared.write(&[data.as_bytes()]))
   }
 
   /// Writes several buffers as one request, in one vectored syscall when they fit.
   #[napi]
-  pub fn writev(&self, chunks: Vec<BufferSlice>) -> i32 {
+  pub fn writev(&self, env: Env, chunks: Vec<BufferSlice>) -> i32 {
     let slices: Vec<&[u8]> = chunks.iter().map(|c| &c[..]).collect();
-    self.shared.write(&slices)
+    self.write_queued(&env, self.shared.write(&slices))
   }
 
-  /// 0 done, 1 deferred until queued writes finish (a SHUTDOWN event follows), or a negative errno.
+  /// 0 done, 1 deferred until the queued write finishes (a SHUTDOWN event follows), or a
+  /// negative errno.
   #[napi]
-  pub fn shutdown(&self) -> i32 {
-    self.shared.shutdown()
+  pub fn shutdown(&self, env: Env) -> i32 {
+    let result = self.shared.shutdown();
+    self.started(&env, result == 1, &self.shared.waits.shutdown);
+    result
   }
 
   #[napi]
   pub fn close(&self, env: Env) {
     // A bound socket never connected goes with the handle.
-    drop(self.bound.lock().unwrap_or_else(|e| e.into_inner()).take());
+    drop(lock(&self.bound).take());
     self.shared.close();
-    self.update_ref(&env);
+    self.refresh(&env);
   }
 
   /// Closes with an RST instead of a FIN, as resetAndDestroy() asks.
@@ -846,24 +884,12 @@ impl SocketHandle {
 
   #[napi(js_name = "ref")]
   pub fn reference(&self, env: Env) {
-    self.shared.unrefed.store(false, Ordering::Relaxed);
-    self.update_ref(&env);
-  }
-
-  /// What the socket is doing, for process lifetime: `active` while reading (an idle
-  /// socket, like an idle libuv handle, lets the process exit), `pending` while a connect,
-  /// write or shutdown is in flight (which holds the process even when unref'd).
-  #[napi]
-  pub fn set_active(&self, env: Env, active: bool, pending: bool) {
-    self.shared.active.store(active, Ordering::Relaxed);
-    self.shared.pending.store(pending, Ordering::Relaxed);
-    self.update_ref(&env);
+    self.shared.core.set_unref(&env, &*self.shared, false);
   }
 
   #[napi]
   pub fn unref(&self, env: Env) {
-    self.shared.unrefed.store(true, Ordering::Relaxed);
-    self.update_ref(&env);
+    self.shared.core.set_unref(&env, &*self.shared, true);
   }
 
   #[napi]
@@ -920,7 +946,7 @@ impl SocketHandle {
   #[napi]
   pub fn open_bound(&self, fd: i32) -> i32 {
     status(crate::fd::adopt(fd, true, false).map(|(socket, _)| {
-      *self.bound.lock().unwrap_or_else(|e| e.into_inner()) = Some(socket);
+      *lock(&self.bound) = Some(socket);
     }))
   }
 
@@ -930,7 +956,7 @@ impl SocketHandle {
       Ok(addr) => addr,
       // Not connected yet: a bound socket waiting for its connect has its address.
       Err(_) => {
-        let bound = self.bound.lock().unwrap_or_else(|e| e.into_inner());
+        let bound = lock(&self.bound);
         bound.as_ref()?.local_addr().ok()?
       }
     };

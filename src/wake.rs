@@ -6,6 +6,8 @@
 use std::future::poll_fn;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+
+use crate::lock::lock;
 use std::task::{Context, Poll, Waker};
 
 #[derive(Default)]
@@ -21,7 +23,7 @@ impl TaskWake {
     // The permit is set before the waker is read, and the task stores its waker before it
     // takes the permit: whichever order the threads run in, the wake-up is not lost.
     self.permit.store(true, Ordering::SeqCst);
-    let waker = self.waker.lock().unwrap_or_else(|p| p.into_inner());
+    let waker = lock(&self.waker);
     if let Some(waker) = waker.as_ref() {
       waker.wake_by_ref();
     }
@@ -30,7 +32,7 @@ impl TaskWake {
   /// Ready once `notify` has been called since the last time this was ready.
   pub fn poll(&self, cx: &mut Context<'_>) -> Poll<()> {
     {
-      let mut slot = self.waker.lock().unwrap_or_else(|p| p.into_inner());
+      let mut slot = lock(&self.waker);
       if !slot.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
         *slot = Some(cx.waker().clone());
       }
