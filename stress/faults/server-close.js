@@ -11,7 +11,7 @@ bound(15000);
 const K = opts.connections || 8;
 const sockets = [];
 const clients = [];
-Object.assign(observed, { clients: K, clientErrors: [], serverSocketErrors: [], clientsClosed: 0, bytesAfterClose: 0 });
+Object.assign(observed, { clientErrors: [], serverSocketErrors: [], clientsClosed: 0, bytesAfterClose: 0 });
 let received = 0;
 
 const server = net.createServer((socket) => {
