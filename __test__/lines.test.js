@@ -246,3 +246,17 @@ test('setKeepAlive: idle time, probe interval and count (Node 24) and the option
   assert.equal(node[1][1], HAS.keepAliveProbes ? '1,5,3,4' : '1,5,1,10');
   assert.deepEqual(ours, node);
 });
+
+test('end() on a socket that never connected: finish on Node 22 on, none on Node 20, as net', T, async () => {
+  const { node, rsnet: ours } = await sideBySide(async (run) => {
+    const events = [];
+    const socket = run.track(new run.net.Socket());
+    for (const name of ['finish', 'close', 'error']) socket.on(name, () => events.push(name));
+    socket.end(() => events.push('end callback'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return events;
+  });
+  const major = Number(process.versions.node.split('.')[0]);
+  assert.deepEqual(node, major >= 22 ? ['end callback', 'finish'] : []);
+  assert.deepEqual(ours, node);
+});

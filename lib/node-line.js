@@ -48,6 +48,9 @@ module.exports = Object.freeze({
   // Node 22: listen() on a host name looks up every address and takes the first that is
   // not IPv6 link-local; Node 20 took the first answer.
   listenSkipsLinkLocal: major >= 22,
+  // Node 20: end() on a socket with no handle waits for a connect that may never come;
+  // Node 22 finishes at once unless it is connecting.
+  finalWaitsWhilePending: major < 22,
   // Node 22: a write the handle's close cancels calls back with ECANCELED (and errors the
   // stream); Node 20 called it back with no error.
   cancelledWriteFails: major >= 22,

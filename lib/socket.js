@@ -520,7 +520,9 @@ class Socket extends stream.Duplex {
   }
 
   _final(cb) {
-    if (this.pending && this.connecting) {
+    // Node 20 waits for a connect whenever the socket is pending, even one that never
+    // connects (no 'finish' then); later lines only while it is connecting.
+    if (line.finalWaitsWhilePending ? this.pending : this.connecting) {
       this.once('connect', () => this._final(cb));
       return;
     }
