@@ -8,6 +8,7 @@ const { Server, createServerHandle, setSimultaneousAccepts } = require('./lib/se
 const { normalizeArgs } = require('./lib/connect');
 const defaults = require('./lib/defaults');
 const line = require('./lib/node-line');
+const tcpControls = require('./lib/tcp-controls');
 
 // Node's net.Socket and net.Server also work when called without `new`; classes do not,
 // so the exported constructors are callable proxies of them.
@@ -62,4 +63,8 @@ module.exports = {
   setDefaultAutoSelectFamily: defaults.setDefaultAutoSelectFamily,
   getDefaultAutoSelectFamilyAttemptTimeout: defaults.getDefaultAutoSelectFamilyAttemptTimeout,
   setDefaultAutoSelectFamilyAttemptTimeout: defaults.setDefaultAutoSelectFamilyAttemptTimeout,
+  // Beyond net: TCP controls Node does not offer (README, "TCP controls").
+  tcpInfo: tcpControls.tcpInfo,
+  getTcpOptions: tcpControls.getTcpOptions,
+  setTcpOptions: tcpControls.setTcpOptions,
 };

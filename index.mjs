@@ -27,4 +27,7 @@ export const {
   setDefaultAutoSelectFamily,
   getDefaultAutoSelectFamilyAttemptTimeout,
   setDefaultAutoSelectFamilyAttemptTimeout,
+  tcpInfo,
+  getTcpOptions,
+  setTcpOptions,
 } = rsnet;

@@ -1,28 +1,9 @@
 'use strict';
 
-// `node -r rsnet/register app.js`: user code that requires 'net' or 'node:net' gets
-// rsnet. Node's own modules load net through their internal loader and keep the
-// built-in one; so does rsnet itself, which builds on a few of net's helpers.
+// `node -r rsnet/register app.js` (or `--import rsnet/register`, through register.mjs):
+// user code that requires or imports 'net' or 'node:net' gets rsnet, in this thread and
+// in workers that inherit the preload. lib/register-hooks.js says how, per Node line.
 
-const Module = require('node:module');
-const path = require('node:path');
+require('./lib/register-hooks.js').install();
 
-const own = new Set(['index.js', 'register.js'].map((f) => path.join(__dirname, f)));
-const ownDir = path.join(__dirname, 'lib') + path.sep;
-const isRsnet = (file) => own.has(file) || file.startsWith(ownDir);
-const rsnet = require('./index.js');
-const load = Module._load;
-
-if (!load[Symbol.for('rsnet.register')]) {
-  const patched = function _load(request, parent, isMain) {
-    if ((request === 'net' || request === 'node:net') &&
-        !(parent && parent.filename && isRsnet(parent.filename))) {
-      return rsnet;
-    }
-    return load.apply(this, arguments);
-  };
-  patched[Symbol.for('rsnet.register')] = true;
-  Module._load = patched;
-}
-
-module.exports = rsnet;
+module.exports = require('./index.js');

@@ -1,6 +1,5 @@
-// `node --import rsnet/register app.mjs`: `import ... from 'net'` / 'node:net' in user
-// code resolves to rsnet, and require('net') does too (through register.js).
-import { register, createRequire } from 'node:module';
+// `node --import rsnet/register app.mjs`: the same hooks as `-r rsnet/register`, for
+// import and require alike (see lib/register-hooks.js).
+import { createRequire } from 'node:module';
 
 createRequire(import.meta.url)('./register.js');
-register('./lib/esm-hooks.mjs', import.meta.url);

@@ -4,17 +4,9 @@
 // `dispatch` with a batch of events as a flat array [kind, id, payload, ...], and
 // each event goes to the JavaScript object that registered the handle's id.
 
-const path = require('node:path');
-
-const addonPath = path.join(__dirname, '..', 'rsnet.node');
-let native;
-try {
-  native = require(addonPath);
-} catch (err) {
-  err.message = `rsnet: cannot load the native addon at ${addonPath} ` +
-    `(run \`npm run build\`): ${err.message}`;
-  throw err;
-}
+// lib/loader.js picks the addon: a local build, the platform's prebuilt package, or a
+// source build, and otherwise throws an error that says what to install.
+const native = require('./loader').load().native;
 // Abstract Unix names as the running Node's libuv spells them, so each reaches the other.
 native.setExactAbstractNames(require('./node-line').exactAbstractNames);
 
@@ -32,8 +24,8 @@ const owners = new Map();
 // per poll phase, and batches that come in the same phase wait for the turn's end.
 let turnBusy = false;
 let deferred = [];
-// Counts the turns of the loop that brought events, so that a socket can tell whether two
-// of its events came in the same one (libuv would not have read them in the same poll).
+// Counts deliveries (a poll phase's batch, or the batches deferred to the end of its
+// turn), so that a socket can tell how close together two of its events came.
 let turnCount = 0;
 
 function dispatch(events) {
@@ -53,24 +45,64 @@ function endOfTurn() {
     // One list, so that a socket's events keep their order across batches.
     const events = deferred.length === 1 ? deferred[0] : [].concat(...deferred);
     deferred = [];
+    turnCount++;
     deliver(events, 0);
   }
   turnBusy = false;
 }
 
-// Node drains ticks and microtasks after every I/O callback, so an `await` in one event's
-// listener resumes before the next event. Each event after the first therefore waits for
-// the microtasks that the one before it queued.
+// Node runs every libuv callback in its own callback scope, which drains process.nextTick
+// callbacks and microtasks before the next callback runs. So must rsnet between the events
+// of one batch: streams schedule 'readable' with process.nextTick, and a socket that gets
+// two chunks in one batch must see two 'readable' events, as on net, or a consumer that
+// reads once per 'readable' (aedes does, and on Node 26 read() returns one chunk) stalls.
+// process._tickCallback is Node's own drain (runNextTicks), which its timers and immediates
+// run between callbacks; where it is missing or wrapped (--pending-deprecation wraps it to
+// warn), each event waits at least for the microtasks that the one before it queued.
+const drainTicks = typeof process._tickCallback === 'function' &&
+  process._tickCallback.name === 'runNextTicks' ? process._tickCallback : null;
+
 function deliver(events, start) {
-  let i = start;
-  let owner;
-  for (; i < events.length; i += 3) {
-    owner = owners.get(events[i + 1]);
-    if (owner !== undefined) break;
+  if (drainTicks === null) return deliverChained(events, start);
+  delivering = true;
+  try {
+    for (let i = start; i < events.length; i += 3) {
+      deliverOne(events, i);
+      drain();
+    }
+    // What libuv would run in its pending phase right after this poll.
+    for (let i = 0; i < afterPollQueue.length; i += 2) {
+      try {
+        afterPollQueue[i](afterPollQueue[i + 1]);
+      } catch (err) {
+        process.nextTick(rethrow, err);
+      }
+      drain();
+    }
+  } finally {
+    afterPollQueue = [];
+    delivering = false;
+  }
+}
+
+// Without Node's drain: each event waits for the microtasks of the one before it.
+function deliverChained(events, start) {
+  for (let i = start; i < events.length; i += 3) {
+    if (deliverOne(events, i)) {
+      if (i + 3 < events.length) queueMicrotask(() => deliverChained(events, i + 3));
+      return;
+    }
+  }
+}
+
+// Whether the event had an owner to go to.
+function deliverOne(events, i) {
+  const owner = owners.get(events[i + 1]);
+  if (owner === undefined) {
     // A connection accepted just before its server closed: nobody will ever own it.
     if (events[i] === kind.ACCEPT) events[i + 2].close();
+    return false;
   }
-  if (i >= events.length) return;
   try {
     owner[kOnEvent](events[i], events[i + 2]);
   } catch (err) {
@@ -78,7 +110,36 @@ function deliver(events, start) {
     // rethrow from a tick, where they reach 'uncaughtException' as from any callback.
     process.nextTick(rethrow, err);
   }
-  if (i + 3 < events.length) queueMicrotask(() => deliver(events, i + 3));
+  return true;
+}
+
+// libuv runs the callbacks of requests that complete without waiting for I/O (a shutdown
+// with nothing left to write) in its pending phase, which follows the poll phase before
+// any immediate. A batch's delivery is rsnet's poll phase: what is queued here during it
+// runs at its end; at other times, on the next turn of the loop.
+let delivering = false;
+let afterPollQueue = [];
+
+function afterPoll(fn, arg) {
+  if (delivering) afterPollQueue.push(fn, arg);
+  else setImmediate(fn, arg);
+}
+
+// A tick that throws leaves Node's drain midway, with that tick's async context still
+// entered. Thrown again from a microtask, the error reaches 'uncaughtException' at once
+// through Node's own handler, which also resets the async context stack (a stale entry
+// there would abort the process when this callback's scope closes); then the drain goes on.
+function drain() {
+  for (;;) {
+    try {
+      drainTicks();
+      return;
+    } catch (err) {
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
+  }
 }
 
 function rethrow(err) {
@@ -99,6 +160,13 @@ for (const Handle of [native.SocketHandle, native.ServerHandle]) {
   });
 }
 
+// An event from a handle rsnet does not run natively (lib/foreign-handle.js), delivered
+// as a native one would be: to its owner, if it still has one.
+function emitFor(handle, type, payload) {
+  const owner = owners.get(handle.id);
+  if (owner !== undefined) owner[kOnEvent](type, payload);
+}
+
 function own(handle, owner) {
   owners.set(handle.id, owner);
 }
@@ -116,8 +184,17 @@ module.exports = {
   SocketHandle: native.SocketHandle,
   ServerHandle: native.ServerHandle,
   guessHandleType: native.guessHandleType,
+  // The TCP controls beyond net (lib/tcp-controls.js).
+  tcpControls: {
+    checkCongestion: native.checkCongestion,
+    getTcpOptions: native.getTcpOptions,
+    setTcpOptions: native.setTcpOptions,
+    tcpInfo: native.tcpInfo,
+  },
   kind,
   kOnEvent,
+  afterPoll,
+  emitFor,
   own,
   disown,
 };

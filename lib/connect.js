@@ -70,6 +70,11 @@ function connectPath(socket, path) {
   socket._connectNative({ path });
 }
 
+// An IP address as a string: what the native connect and bind take.
+function isIPString(value) {
+  return typeof value === 'string' && isIP(value) !== 0;
+}
+
 function socketToDnsFamily(family) {
   switch (family) {
     case 'IPv4': return 4;
@@ -93,7 +98,8 @@ function lookupAndConnect(self, options) {
     }
     autoSelectFamily = false;
   }
-  if (localAddress && !isIP(localAddress)) throw new ERR_INVALID_IP_ADDRESS(localAddress);
+  // Only a string reaches the native connect; net would coerce an IP-like object there.
+  if (localAddress && !isIPString(localAddress)) throw new ERR_INVALID_IP_ADDRESS(localAddress);
   if (localPort) validateNumber(localPort, 'options.localPort');
   if (typeof port !== 'undefined') {
     if (typeof port !== 'number' && typeof port !== 'string') {
@@ -115,12 +121,13 @@ function lookupAndConnect(self, options) {
   const target = { port, localAddress, localPort: localPort || undefined };
 
   // An IP literal needs no lookup; connect on the next tick, as Node does (at once from a
-  // bound socket, so that its local address is known on return).
-  if (isIP(host) && bound) {
+  // bound socket, so that its local address is known on return). Any other host, a string
+  // or not, goes to the lookup, which judges it.
+  if (isIPString(host) && bound) {
     self._connectNative({ ...target, address: host });
     return;
   }
-  if (isIP(host)) {
+  if (isIPString(host)) {
     process.nextTick(() => {
       if (self.connecting) self._connectNative({ ...target, address: host });
     });
@@ -152,14 +159,14 @@ function lookupAndConnect(self, options) {
     if (!self.connecting) return;
     if (err) {
       process.nextTick(() => self.destroy(err));
-    } else if (!isIP(ip)) {
+    } else if (!isIPString(ip)) {
       process.nextTick(() => self.destroy(new ERR_INVALID_IP_ADDRESS(ip)));
     } else if (addressType !== 4 && addressType !== 6) {
       const error = new ERR_INVALID_ADDRESS_FAMILY(addressType, options.host, options.port);
       process.nextTick(() => self.destroy(error));
     } else {
       self._unrefTimer();
-      self._connectNative({ ...target, address: ip });
+      self._connectNative({ ...target, address: ip, addressType });
     }
   });
 }
@@ -173,20 +180,22 @@ function onLookupAll(self, host, err, addresses, target, attemptTimeout, options
   }
   // Every answer is reported; usable ones are tried once each, the family of the first
   // usable answer first, then alternating.
+  // Read as net reads it (by index), so that odd answers fail as they do there.
   const groups = [[], []];
   let first = null;
-  for (const { address, family } of addresses) {
+  for (let i = 0, l = addresses.length; i < l; i++) {
+    const { address, family } = addresses[i];
     self.emit('lookup', err, address, family, host);
     if (!self.connecting) return;
-    if (!isIP(address) || (family !== 4 && family !== 6)) continue;
+    if (!isIPString(address) || (family !== 4 && family !== 6)) continue;
     first ??= family;
     const group = groups[family === first ? 0 : 1];
     if (!group.some((entry) => entry.address === address)) group.push({ address, family });
   }
   if (groups[0].length === 0) {
-    const { address, family } = addresses[0] || {};
-    const error = !isIP(address) ? new ERR_INVALID_IP_ADDRESS(address) :
-      new ERR_INVALID_ADDRESS_FAMILY(family, options.host, options.port);
+    const { address: firstIp, family: firstAddressType } = addresses[0];
+    const error = !isIPString(firstIp) ? new ERR_INVALID_IP_ADDRESS(firstIp) :
+      new ERR_INVALID_ADDRESS_FAMILY(firstAddressType, options.host, options.port);
     process.nextTick(() => self.destroy(error));
     return;
   }
@@ -197,7 +206,8 @@ function onLookupAll(self, host, err, addresses, target, attemptTimeout, options
   }
   self._unrefTimer();
   if (toAttempt.length === 1) {
-    self._connectNative({ ...target, address: toAttempt[0].address });
+    const { address, family } = toAttempt[0];
+    self._connectNative({ ...target, address, addressType: family });
     return;
   }
   self.autoSelectFamilyAttemptedAddresses = [];
@@ -259,6 +269,7 @@ module.exports = {
   normalizeArgs,
   connectPath,
   lookupAndConnect,
+  isIPString,
   isPipeName,
   toNumber,
 };

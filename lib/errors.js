@@ -219,7 +219,8 @@ defineCode('ERR_MISSING_ARGS', TypeError, (...args) => {
   return `The ${joinWords(names, 'and')} ${noun} must be specified`;
 });
 
-defineCode('ERR_INVALID_IP_ADDRESS', TypeError, (ip) => `Invalid IP address: ${ip}`);
+// Node formats the value with %s: 1n reads '1n', an object is inspected.
+defineCode('ERR_INVALID_IP_ADDRESS', TypeError, (ip) => util.format('Invalid IP address: %s', ip));
 defineCode('ERR_INVALID_ADDRESS_FAMILY', RangeError,
   (addressType, host, port) => `Invalid address family: ${addressType} ${host}:${port}`,
   (err, [, host, port]) => {

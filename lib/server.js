@@ -21,7 +21,7 @@ const {
   validateNumber,
   validatePort,
 } = require('./validators');
-const { normalizeArgs, isPipeName, toNumber } = require('./connect');
+const { normalizeArgs, isIPString, isPipeName, toNumber } = require('./connect');
 const { Socket } = require('./socket');
 const { debug } = require('./debug');
 
@@ -147,7 +147,8 @@ class Server extends EventEmitter {
     if (typeof options.port === 'number' || typeof options.port === 'string') {
       validatePort(options.port, 'options.port');
       const port = options.port | 0;
-      if (options.host && !isIP(options.host)) {
+      // A host that is no IP string goes to dns.lookup, which refuses a non-string as net's does.
+      if (options.host && !isIPString(options.host)) {
         this._lookupAndListen(port, options.host, backlog, options);
       } else {
         this._listenTcp(options.host || null, port, backlog, options);
@@ -220,7 +221,7 @@ class Server extends EventEmitter {
       err = handle.bindTcp(host, port, ipv6Only, reusePort);
     }
     if (err === 0) err = handle.listen(backlog, this.pauseOnConnect);
-    this._finishListen(handle, err, host, port);
+    this._finishListen(handle, err, host, port, isIP(host));
   }
 
   _listenPath(path, backlog, options) {
@@ -252,14 +253,15 @@ class Server extends EventEmitter {
       this[kPipe] = true;
       this[kUnlink] = true;
     }
-    this._finishListen(handle, err, path, -1);
+    this._finishListen(handle, err, path, -1, -1);
   }
 
   // listen({ fd }): an inherited socket (systemd's socket activation, say), bound or already
   // listening. As in Node, a descriptor that is not a TCP or Unix socket fails with EINVAL.
   _listenFd(fd, backlog, lent) {
     const handle = new ServerHandle();
-    this._finishListen(handle, listenOnFd(handle, fd, lent, backlog, this.pauseOnConnect), null, null);
+    this._finishListen(handle, listenOnFd(handle, fd, lent, backlog, this.pauseOnConnect), null, null,
+      -1);
   }
 
   // listen(boundSocket): Node 24's pre-bound socket, listened on through a duplicate.
@@ -288,7 +290,7 @@ class Server extends EventEmitter {
     let err = 0;
     if (handle.listening) handle.setPauseOnConnect(this.pauseOnConnect);
     else err = handle.listen(backlog || 511, this.pauseOnConnect);
-    this._finishListen(handle, err, null, null);
+    this._finishListen(handle, err, null, null, -1);
   }
 
   // In a cluster worker, as Node's listenInCluster: the primary owns the listening socket.
@@ -320,7 +322,8 @@ class Server extends EventEmitter {
         this[kPath] = address;
         this[kPipe] = true;
       }
-      this._finishListen(handle, handle.listen(backlog, this.pauseOnConnect), address, port);
+      this._finishListen(handle, handle.listen(backlog, this.pauseOnConnect), address, port,
+        addressType);
     });
   }
 
@@ -337,7 +340,9 @@ class Server extends EventEmitter {
     this._onConnection(handle);
   }
 
-  _finishListen(handle, err, address, port) {
+  // `addressType` is 4 or 6 for TCP, -1 for a Unix path, a descriptor or a handle; with
+  // `address` and `port` it makes `_connectionKey`, as listen() leaves it in Node.
+  _finishListen(handle, err, address, port, addressType) {
     if (err !== 0) {
       handle.close();
       const error = uvExceptionWithHostPort(err, 'listen', address, port);
@@ -346,6 +351,7 @@ class Server extends EventEmitter {
     }
     this._handle = handle;
     own(handle, this);
+    this._connectionKey = `${addressType}:${address}:${addressType === -1 ? -1 : port}`;
     // A Unix socket taken by descriptor or handle counts as one (its address() is null).
     if (this[kPath] === null) this[kPipe] = (handle.address() || {}).family === 'unix';
     if (this._unref) handle.unref();
@@ -471,6 +477,13 @@ class Server extends EventEmitter {
     this._unref = true;
     if (this._handle) this._handle.unref();
     return this;
+  }
+
+  // events.captureRejections: a rejected 'connection' listener destroys that socket with
+  // the reason; any other rejected listener is the server's 'error'.
+  [EventEmitter.captureRejectionSymbol](err, event, socket) {
+    if (event === 'connection') socket.destroy(err);
+    else this.emit('error', err);
   }
 
   [Symbol.asyncDispose]() {
@@ -604,8 +617,10 @@ function createServerHandle(address, port, addressType, fd, flags) {
     err = handle.bindUnix(String(address));
   } else {
     const host = address || (addressType === 4 ? '0.0.0.0' : '::');
-    // libuv's UV_TCP_IPV6ONLY (1) and, on lines with reusePort, UV_TCP_REUSEPORT (2).
-    err = handle.bindTcp(host, port | 0, Boolean(flags & 1), line.reusePort && Boolean(flags & 2));
+    // Only a string reaches the native bind. Flags: libuv's UV_TCP_IPV6ONLY (1) and, on
+    // lines with reusePort, UV_TCP_REUSEPORT (2).
+    err = isIPString(host) ?
+      handle.bindTcp(host, port | 0, Boolean(flags & 1), line.reusePort && Boolean(flags & 2)) : uv.EINVAL;
   }
   if (err !== 0) {
     handle.close();

@@ -7,7 +7,7 @@ const { BlockList, isIP } = require('node:net');
 const stream = require('node:stream');
 const { isUint8Array } = require('node:util/types');
 const {
-  SocketHandle, currentTurn, guessHandleType, kind, kOnEvent, own, disown,
+  SocketHandle, afterPoll, currentTurn, guessHandleType, kind, kOnEvent, own, disown,
 } = require('./binding');
 const { codes, errnoException, exceptionWithHostPort, uv } = require('./errors');
 const {
@@ -18,6 +18,8 @@ const {
   validateNumber,
 } = require('./validators');
 const connect = require('./connect');
+const perf = require('./perf');
+const { ForeignHandle, adoptHandle } = require('./foreign-handle');
 const { debug } = require('./debug');
 const line = require('./node-line');
 const typeOfService = require('./type-of-service');
@@ -26,6 +28,7 @@ const { keepAliveArgs } = require('./keep-alive-probes');
 
 const {
   ERR_INVALID_ARG_TYPE,
+  ERR_INVALID_ARG_VALUE,
   ERR_INVALID_FD_TYPE,
   ERR_INVALID_HANDLE_TYPE,
   ERR_MISSING_ARGS,
@@ -49,6 +52,8 @@ const kSetKeepAliveInitialDelay = Symbol('kSetKeepAliveInitialDelay');
 const kKeepAliveProbes = Symbol('kKeepAliveProbes');
 const kResetOnDestroy = Symbol('kResetOnDestroy');
 const kAttempt = Symbol('kAttempt');
+// The 'net' performance measurement of the connect in progress (lib/perf.js).
+const kPerf = Symbol('kPerf');
 const kReadEnd = Symbol('kReadEnd');
 const kBuffer = Symbol('kBuffer');
 const kBufferGen = Symbol('kBufferGen');
@@ -67,6 +72,14 @@ const HELD_CHUNK = 64 * 1024;
 
 class Socket extends stream.Duplex {
   constructor(options) {
+    // A socket carries bytes: net refuses object mode before it looks at anything else.
+    if (options?.objectMode) {
+      throw new ERR_INVALID_ARG_VALUE('options.objectMode', options.objectMode, 'is not supported');
+    } else if (options?.readableObjectMode || options?.writableObjectMode) {
+      const name = options.readableObjectMode ? 'readableObjectMode' : 'writableObjectMode';
+      throw new ERR_INVALID_ARG_VALUE(`options.${name}`,
+        options.readableObjectMode || options.writableObjectMode, 'is not supported');
+    }
     if (typeof options === 'number') options = { fd: options };
     else options = { ...options };
     // The handle emits 'close' itself, after the native socket is gone.
@@ -94,6 +107,7 @@ class Socket extends stream.Duplex {
     this[kUnref] = false;
     this[kResetOnDestroy] = false;
     this[kAttempt] = null;
+    this[kPerf] = null;
     // The end of the stream (EOF or a read error) found while reading was stopped or reads
     // were held back: it comes after them, once the stream asks for more.
     this[kReadEnd] = null;
@@ -149,16 +163,18 @@ class Socket extends stream.Duplex {
     }
     const fdHandle = options.fd !== undefined && !options.handle ? openFd(options.fd) : null;
     if (options.handle) {
-      this._setHandle(options.handle);
+      const adopted = adoptHandle(options.handle);
+      this._setHandle(adopted.handle);
       if (options.pauseOnCreate) {
         // The native side started this socket paused already.
         this._handle.reading = false;
         this.readableFlowing = false;
       } else {
-        this._handle.reading = true;
+        this._handle.reading = adopted.reading;
         if (!options.manualStart) this.read(0);
       }
-      this._applyOptions();
+      // noDelay and keepAlive wait for a connect, as in net: a socket made around a handle
+      // or descriptor only remembers them.
     } else if (fdHandle !== null) {
       // A descriptor opened by number: as in Node, it reads once asked to, unless it was
       // made non-readable or asked to wait.
@@ -167,18 +183,20 @@ class Socket extends stream.Duplex {
         if (options.pauseOnCreate) this.readableFlowing = false;
         else if (!options.manualStart) this.read(0);
       }
-      this._applyOptions();
     }
 
+    // stream.Duplex destroys the socket when the signal aborts. As net, rsnet only notes
+    // the abort (connect attempts check it), with one listener of its own added a tick
+    // later and removed by the abort alone.
     if (options.signal) {
       validateAbortSignal(options.signal, 'options.signal');
       const signal = options.signal;
-      const onAbort = () => this.destroy(abortError(signal));
+      const onAbort = () => {
+        signal.removeEventListener('abort', onAbort);
+        this._aborted = true;
+      };
       if (signal.aborted) process.nextTick(onAbort);
-      else {
-        signal.addEventListener('abort', onAbort, { once: true });
-        this.once('close', () => signal.removeEventListener('abort', onAbort));
-      }
+      else process.nextTick(() => signal.addEventListener('abort', onAbort, { once: true }));
     }
     // Lines with the option check it last and refuse a blocked address at connect.
     if (line.blockList && options.blockList) {
@@ -206,10 +224,11 @@ class Socket extends stream.Duplex {
   }
 
   _applyOptions() {
-    if (this[kSetNoDelay]) this._handle.setNoDelay(true);
-    if (this[kSetKeepAlive]) {
+    const handle = this._handle;
+    if (this[kSetNoDelay] && handle.setNoDelay) handle.setNoDelay(true);
+    if (this[kSetKeepAlive] && handle.setKeepAlive) {
       const probes = this[kKeepAliveProbes];
-      this._handle.setKeepAlive(true, this[kSetKeepAliveInitialDelay], probes.interval, probes.count);
+      handle.setKeepAlive(true, this[kSetKeepAliveInitialDelay], probes.interval, probes.count);
     }
   }
 
@@ -227,8 +246,10 @@ class Socket extends stream.Duplex {
           return;
         }
         // libuv stops reading after a short read, so the end that follows data comes from
-        // a later poll, after the immediates that the data's consumers queued.
-        if (this._handle && this[kDataTurn] === currentTurn()) {
+        // a later poll, after the immediates that the data's consumers queued. Data
+        // delivered at the end of the previous turn (a deferred batch) had its consumers'
+        // immediates queued for this turn's end, so that counts as close too.
+        if (this._handle && currentTurn() - this[kDataTurn] <= 1) {
           this[kReadEnd] = { type, payload };
           scheduleReadEnd(this);
           return;
@@ -364,22 +385,31 @@ class Socket extends stream.Duplex {
     this._sockname = null;
     this._peername = null;
     this._unrefTimer();
-    if (attempt && attempt.onSuccess) attempt.onSuccess();
+    // Node measures one of several addresses' attempts from its success only.
+    let measure = this[kPerf];
+    this[kPerf] = null;
+    if (attempt && attempt.onSuccess) {
+      attempt.onSuccess();
+      measure = perf.connectStarted(attempt.address, attempt.port);
+    }
     // Options asked for before the socket existed apply now, as in Node's afterConnect.
     this._applyOptions();
     typeOfService.applyOnConnect(this);
     this.emit('connect');
     this.emit('ready');
     const handle = this._handle;
-    if (!handle) return;
-    if (!this.isPaused()) {
-      this.read(0);
-    } else if (handle.reading && !this._readableState.reading) {
-      // Paused since connect() began and nobody asked for data: don't read, as Node
-      // wouldn't. A read the stream asked for meanwhile (state.reading) goes on.
-      handle.reading = false;
-      handle.readStop();
+    if (handle) {
+      if (!this.isPaused()) {
+        this.read(0);
+      } else if (handle.reading && !this._readableState.reading) {
+        // Paused since connect() began and nobody asked for data: don't read, as Node
+        // wouldn't. A read the stream asked for meanwhile (state.reading) goes on.
+        handle.reading = false;
+        handle.readStop();
+      }
     }
+    // Even when a 'connect' listener destroyed the socket, as in Node.
+    if (measure !== null) perf.connectDone(measure);
   }
 
   _onWriteDone(errno) {
@@ -528,8 +558,9 @@ class Socket extends stream.Duplex {
     }
     if (!this._handle) return cb();
     const result = this._handle.shutdown();
-    // A libuv shutdown completes on a later turn of the loop, never inside end().
-    if (result === 0 || result === uv.ENOTCONN) return setImmediate(cb);
+    // A libuv shutdown completes after the poll phase (libuv's pending phase), never
+    // inside end(); a write queued in an immediate before it finds the socket finished.
+    if (result === 0 || result === uv.ENOTCONN) return afterPoll(cb);
     if (result === 1) {
       this[kShutdownCallback] = cb;
       return;
@@ -543,6 +574,10 @@ class Socket extends stream.Duplex {
     this.connecting = false;
     this[kAttempt] = null;
     this[kPendingWrite] = null;
+    if (this[kPerf]) {
+      perf.connectDropped(this[kPerf]);
+      this[kPerf] = null;
+    }
     // What was read but not taken belonged to this connection, not to a later connect().
     this[kReadEnd] = null;
     this[kBufferRest] = null;
@@ -633,7 +668,9 @@ class Socket extends stream.Duplex {
       handle.pipe = true;
       result = handle.connectUnix(attempt.path, reading);
     } else {
-      attempt.family = isIP(attempt.address);
+      // The family a lookup named, which the address must be in.
+      const family = isIP(attempt.address);
+      attempt.family = attempt.addressType ?? family;
       if (attempt.localPort && !attempt.localAddress) {
         attempt.localAddress = attempt.family === 6 ? '::' : '0.0.0.0';
       }
@@ -645,11 +682,23 @@ class Socket extends stream.Duplex {
           return;
         }
       }
-      result = handle.connectTcp(attempt.address, attempt.port, attempt.localAddress,
-        attempt.localPort, reading);
+      // net's handle cannot parse an address of the other family: EINVAL, before any socket
+      // exists, so the error names no local end.
+      result = attempt.family !== family ? uv.EINVAL :
+        handle.connectTcp(attempt.address, attempt.port, attempt.localAddress,
+          attempt.localPort, reading);
+      if (result === uv.EINVAL && attempt.family !== family && !attempt.onError) {
+        this[kAttempt] = null;
+        this.destroy(exceptionWithHostPort(result, 'connect', attempt.address, attempt.port,
+          'undefined:undefined'));
+        return;
+      }
     }
     if (result === 0) {
       handle.reading = reading;
+      if (attempt.path === undefined && !attempt.onError) {
+        this[kPerf] = perf.connectStarted(attempt.address, attempt.port);
+      }
       return;
     }
     this[kAttempt] = null;
@@ -701,16 +750,21 @@ class Socket extends stream.Duplex {
     return this.destroy();
   }
 
+  // In net's order: a destroyed socket arms nothing and checks nothing; `timeout` takes
+  // the value before it is checked; the callback is checked once the timer is set.
   setTimeout(msecs, callback) {
-    msecs = getTimerDuration(msecs, 'msecs');
-    if (callback !== undefined) validateFunction(callback, 'callback');
+    if (this.destroyed) return this;
     this.timeout = msecs;
+    msecs = getTimerDuration(msecs, 'msecs');
     if (this[kTimeout]) {
       clearTimeout(this[kTimeout]);
       this[kTimeout] = null;
     }
     if (msecs === 0) {
-      if (callback !== undefined) this.removeListener('timeout', callback);
+      if (callback !== undefined) {
+        validateFunction(callback, 'callback');
+        this.removeListener('timeout', callback);
+      }
     } else {
       const timer = setTimeout(() => {
         debug('_onTimeout');
@@ -718,31 +772,52 @@ class Socket extends stream.Duplex {
       }, msecs);
       timer.unref();
       this[kTimeout] = timer;
-      if (callback !== undefined) this.once('timeout', callback);
+      if (callback !== undefined) {
+        validateFunction(callback, 'callback');
+        this.once('timeout', callback);
+      }
     }
     return this;
   }
 
+  // As net: the handle hears only of a change (and only if it can).
   setNoDelay(enable) {
     const on = enable === undefined ? true : Boolean(enable);
-    this[kSetNoDelay] = on;
-    if (this._handle) this._handle.setNoDelay(on);
+    if (!this._handle) {
+      this[kSetNoDelay] = on;
+      return this;
+    }
+    if (this._handle.setNoDelay && on !== this[kSetNoDelay]) {
+      this[kSetNoDelay] = on;
+      this._handle.setNoDelay(on);
+    }
     return this;
   }
 
   setKeepAlive(enable, initialDelayMsecs, intervalMsecs, count) {
     let probes;
     [enable, initialDelayMsecs, probes] = keepAliveArgs(enable, initialDelayMsecs, intervalMsecs, count);
-    this[kKeepAliveProbes] = probes;
     const on = Boolean(enable);
     let delay = 0;
     if (initialDelayMsecs !== undefined && initialDelayMsecs !== null) {
       validateNumber(initialDelayMsecs, 'initialDelay');
       delay = Math.max(0, Math.floor(initialDelayMsecs / 1000));
     }
-    this[kSetKeepAlive] = on;
-    this[kSetKeepAliveInitialDelay] = delay;
-    if (this._handle) this._handle.setKeepAlive(on, delay, probes.interval, probes.count);
+    if (!this._handle) {
+      this[kSetKeepAlive] = on;
+      this[kSetKeepAliveInitialDelay] = delay;
+      this[kKeepAliveProbes] = probes;
+      return this;
+    }
+    if (!this._handle.setKeepAlive) return this;
+    const last = this[kKeepAliveProbes];
+    const probesChanged = probes.interval !== last.interval || probes.count !== last.count;
+    if (on !== this[kSetKeepAlive] || (on && (delay !== this[kSetKeepAliveInitialDelay] || probesChanged))) {
+      this[kSetKeepAlive] = on;
+      this[kSetKeepAliveInitialDelay] = delay;
+      this[kKeepAliveProbes] = probes;
+      this._handle.setKeepAlive(on, delay, probes.interval, probes.count);
+    }
     return this;
   }
 
@@ -802,7 +877,7 @@ class Socket extends stream.Duplex {
   }
 
   get bytesWritten() {
-    let bytes = this[kBytesWritten];
+    let bytes = this._handle instanceof ForeignHandle ? this._handle.bytesWritten : this[kBytesWritten];
     const buffered = this.writableBuffer;
     if (!buffered) return undefined;
     for (const entry of buffered) {
@@ -949,14 +1024,6 @@ function syncConnectException(errno, attempt, sockname) {
     ex.localPort = localPort;
   }
   return ex;
-}
-
-function abortError(signal) {
-  const err = new Error('The operation was aborted');
-  err.name = 'AbortError';
-  err.code = 'ABORT_ERR';
-  if (signal.reason !== undefined) err.cause = signal.reason;
-  return err;
 }
 
 Socket.prototype._unrefActive = Socket.prototype._unrefTimer;

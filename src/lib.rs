@@ -13,6 +13,7 @@ mod options;
 mod runtime;
 mod server;
 mod socket;
+mod tcp_controls;
 mod transport;
 mod wake;
 
@@ -25,6 +26,7 @@ use napi_derive::napi;
 
 pub use server::ServerHandle;
 pub use socket::SocketHandle;
+pub use tcp_controls::{check_congestion, get_tcp_options, set_tcp_options, tcp_info};
 
 /// Sets up this environment's event path; `dispatch` gets each batch of events.
 #[napi]
