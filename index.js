@@ -7,6 +7,7 @@ const { Socket } = require('./lib/socket');
 const { Server, createServerHandle, setSimultaneousAccepts } = require('./lib/server');
 const { normalizeArgs } = require('./lib/connect');
 const defaults = require('./lib/defaults');
+const line = require('./lib/node-line');
 const tcpControls = require('./lib/tcp-controls');
 
 // Node's net.Socket and net.Server also work when called without `new`; classes do not,
@@ -34,14 +35,21 @@ function connect(...args) {
   return socket.connect(normalized);
 }
 
+// The names are those of the running line's net: _setSimultaneousAccepts went in Node 24,
+// BoundSocket came then.
 module.exports = {
   _createServerHandle: createServerHandle,
   _normalizeArgs: normalizeArgs,
-  _setSimultaneousAccepts: setSimultaneousAccepts,
+  ...(line.setSimultaneousAccepts ? { _setSimultaneousAccepts: setSimultaneousAccepts } : {}),
+  // A transferred BoundSocket arrives through Node's own net, by this name.
+  ...(line.boundSocket ? { _TransferredBoundSocket: nodeNet._TransferredBoundSocket } : {}),
   // Node's address helpers are pure JavaScript with no socket behind them: share them,
   // so that a BlockList or SocketAddress works the same with either module.
   BlockList: nodeNet.BlockList,
   SocketAddress: nodeNet.SocketAddress,
+  // A BoundSocket is Node's own as well: it only binds, and an rsnet server or socket
+  // adopting it takes its descriptor over (lib/bound-socket.js).
+  ...(line.boundSocket ? { BoundSocket: nodeNet.BoundSocket } : {}),
   connect,
   createConnection: connect,
   createServer,

@@ -25,6 +25,7 @@ const {
   AbortError,
 } = require('../lib/errors');
 const validators = require('../lib/validators');
+const line = require('../lib/node-line');
 
 const ERRNO = os.constants.errno;
 const TIMEOUT = { timeout: 5000 };
@@ -137,8 +138,9 @@ const syncCases = [
     () => validators.validateAbortSignal(1, 'options.signal')],
   ['setTimeout callback', () => new net.Socket().setTimeout(1, 'x'),
     () => validators.validateFunction('x', 'callback')],
+  // Node 22 checks the host itself; Node 20 left it to dns.lookup.
   ['connect host number', () => net.connect({ host: 1, port: 80 }),
-    () => validators.validateString(1, 'hostname')],
+    () => validators.validateString(1, line.validatesConnectHost ? 'options.host' : 'hostname')],
   ['connect localAddress', () => net.connect({ localAddress: 'nope', port: 80 }),
     ours('ERR_INVALID_IP_ADDRESS', 'nope')],
   ['connect localPort string', () => net.connect({ localPort: 'x', port: 80 }),

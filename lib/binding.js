@@ -7,6 +7,8 @@
 // lib/loader.js picks the addon: a local build, the platform's prebuilt package, or a
 // source build, and otherwise throws an error that says what to install.
 const native = require('./loader').load().native;
+// Abstract Unix names as the running Node's libuv spells them, so each reaches the other.
+native.setExactAbstractNames(require('./node-line').exactAbstractNames);
 
 // Event kinds, as src/events.rs defines them.
 const kind = Object.freeze(native.eventKinds());

@@ -14,10 +14,19 @@ const {
   validateNumber,
   validatePort,
   validateString,
+  validateStringWithoutNullBytes,
 } = require('./validators');
 const defaults = require('./defaults');
+const line = require('./node-line');
+const { kBoundSource } = require('./bound-socket');
 
-const { ERR_INVALID_ARG_TYPE, ERR_INVALID_IP_ADDRESS, ERR_INVALID_ADDRESS_FAMILY } = codes;
+const {
+  ERR_INVALID_ARG_TYPE,
+  ERR_INVALID_ARG_VALUE,
+  ERR_INVALID_IP_ADDRESS,
+  ERR_INVALID_ADDRESS_FAMILY,
+  ERR_IP_BLOCKED,
+} = codes;
 
 let dns;
 
@@ -79,6 +88,16 @@ function lookupAndConnect(self, options) {
   const host = options.host || 'localhost';
   let { port, autoSelectFamily, autoSelectFamilyAttemptTimeout } = options;
 
+  if (line.validatesConnectHost) validateStringWithoutNullBytes(host, 'options.host');
+  // An adopted BoundSocket (Node 24) has its local address and family already.
+  const bound = Boolean(self[kBoundSource]);
+  if (bound) {
+    if (localAddress !== undefined || localPort !== undefined) {
+      throw new ERR_INVALID_ARG_VALUE('options', options,
+        'localAddress and localPort cannot be used with an adopted bound socket');
+    }
+    autoSelectFamily = false;
+  }
   // Only a string reaches the native connect; net would coerce an IP-like object there.
   if (localAddress && !isIPString(localAddress)) throw new ERR_INVALID_IP_ADDRESS(localAddress);
   if (localPort) validateNumber(localPort, 'options.localPort');
@@ -101,8 +120,13 @@ function lookupAndConnect(self, options) {
 
   const target = { port, localAddress, localPort: localPort || undefined };
 
-  // An IP literal needs no lookup; connect on the next tick, as Node does. Any other host,
-  // a string or not, goes to the lookup, which judges it.
+  // An IP literal needs no lookup; connect on the next tick, as Node does (at once from a
+  // bound socket, so that its local address is known on return). Any other host, a string
+  // or not, goes to the lookup, which judges it.
+  if (isIPString(host) && bound) {
+    self._connectNative({ ...target, address: host });
+    return;
+  }
   if (isIPString(host)) {
     process.nextTick(() => {
       if (self.connecting) self._connectNative({ ...target, address: host });
@@ -207,6 +231,14 @@ function attemptNext(self, toAttempt, index, errors, target, attemptTimeout) {
     self._replaceHandle();
     attemptNext(self, toAttempt, index + 1, errors, target, attemptTimeout);
   };
+  // A blocked address is an attempt that failed at once, before it was announced.
+  if (self.blockList?.check(address, `ipv${family}`)) {
+    const error = new ERR_IP_BLOCKED(address);
+    errors.push(error);
+    self.emit('connectionAttemptFailed', address, target.port, family, error);
+    next();
+    return;
+  }
   self.autoSelectFamilyAttemptedAddresses.push(`${address}:${target.port}`);
   self.emit('connectionAttempt', address, target.port, family);
   if (!last) {

@@ -5,6 +5,7 @@
 // own `net` produces, so code that matches on them keeps working.
 
 const util = require('util');
+const line = require('./node-line');
 
 const { inspect } = util;
 
@@ -72,7 +73,10 @@ function describeReceived(value) {
   if (typeof value === 'object') {
     const ctor = value.constructor;
     const isObject = typeof ctor === 'function' || (typeof ctor === 'object' && ctor !== null);
-    if (isObject && 'name' in ctor) return `an instance of ${ctor.name}`;
+    // Newer lines name the class only when it has a name (lib/node-line.js).
+    if (isObject && 'name' in ctor && (ctor.name || line.namesEmptyClass)) {
+      return `an instance of ${ctor.name}`;
+    }
     return inspect(value, { depth: -1 });
   }
   if (typeof value === 'string') {
@@ -223,6 +227,7 @@ defineCode('ERR_INVALID_ADDRESS_FAMILY', RangeError,
     err.host = host;
     err.port = port;
   });
+defineCode('ERR_IP_BLOCKED', Error, (ip) => `IP(${ip}) is blocked by net.BlockList`);
 defineCode('ERR_INVALID_FD_TYPE', TypeError, (type) => `Unsupported fd type: ${type}`);
 defineCode('ERR_INVALID_HANDLE_TYPE', TypeError, () => 'This handle type cannot be sent');
 defineCode('ERR_INVALID_THIS', TypeError, (type) => `Value of "this" must be of type ${type}`);

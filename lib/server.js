@@ -8,6 +8,8 @@ const EventEmitter = require('node:events');
 const fs = require('node:fs');
 const { BlockList, isIP } = require('node:net');
 const { getDefaultHighWaterMark } = require('node:stream');
+const line = require('./node-line');
+const { boundSocketOf, adopt } = require('./bound-socket');
 const { ServerHandle, SocketHandle, guessHandleType, kind, kOnEvent, own, disown } = require('./binding');
 const {
   codes, errnoException, exceptionWithHostPort, uv, uvExceptionWithHostPort,
@@ -37,6 +39,8 @@ const kPath = Symbol('kPath');
 const kPipe = Symbol('kPipe');
 // Whether this server bound kPath itself, and so removes it on close.
 const kUnlink = Symbol('kUnlink');
+// Node's handle of an adopted BoundSocket: closed with the server.
+const kAdopted = Symbol('kAdopted');
 
 let dns;
 let cluster;
@@ -74,11 +78,16 @@ class Server extends EventEmitter {
     this.keepAlive = Boolean(options.keepAlive);
     this.keepAliveInitialDelay = ~~(options.keepAliveInitialDelay / 1000);
     this.highWaterMark = options.highWaterMark ?? getDefaultHighWaterMark();
-    // Node 20 has no blockList option and ignores it; rsnet honours a real BlockList.
-    this.blockList = options.blockList instanceof BlockList ? options.blockList : undefined;
+    if (line.blockList && options.blockList) {
+      if (!BlockList.isBlockList(options.blockList)) {
+        throw new ERR_INVALID_ARG_TYPE('options.blockList', 'net.BlockList', options.blockList);
+      }
+      this.blockList = options.blockList;
+    }
     this[kPath] = null;
     this[kPipe] = false;
     this[kUnlink] = false;
+    this[kAdopted] = null;
   }
 
   get listening() {
@@ -98,6 +107,11 @@ class Server extends EventEmitter {
     // listen(server) and listen(handle): as in Node, the handle itself. An rsnet server
     // handle moves to this server; any other handle (Node's own, say) lends a duplicate of
     // its descriptor and stays its owner's. A plain { fd } gives the descriptor away.
+    const bound = boundSocketOf(options);
+    if (bound !== null) {
+      this._listenBound(bound, backlogFromArgs);
+      return this;
+    }
     options = options._handle || options.handle || options;
     if (options instanceof ServerHandle) {
       this._listenHandle(options, backlogFromArgs);
@@ -161,7 +175,7 @@ class Server extends EventEmitter {
   _lookupAndListen(port, host, backlog, options) {
     if (dns === undefined) dns = require('node:dns');
     const listeningId = this._listeningId;
-    dns.lookup(host, (err, address) => {
+    const listen = (err, address) => {
       // close() or another listen() came first.
       if (listeningId !== this._listeningId) return;
       if (err) {
@@ -169,12 +183,23 @@ class Server extends EventEmitter {
         return;
       }
       this._listenTcp(address, port, backlog, options);
+    };
+    if (!line.listenSkipsLinkLocal) {
+      dns.lookup(host, listen);
+      return;
+    }
+    dns.lookup(host, { all: true }, (err, addresses) => {
+      if (err) return listen(err);
+      const usable = addresses.find((entry) => !isIPv6LinkLocal(entry.address)) || addresses[0];
+      listen(null, usable.address);
     });
   }
 
   _listenTcp(address, port, backlog, options) {
     const ipv6Only = Boolean(options.ipv6Only);
-    const reusePort = Boolean(options.reusePort);
+    // Where the line has the option, a server with it binds its own socket even in a
+    // cluster worker, as exclusive.
+    const reusePort = line.reusePort && options.reusePort === true;
     if (!options.exclusive && !reusePort && isClusterWorker()) {
       this._listenInCluster(address, port, address ? isIP(address) : 4, backlog, ipv6Only ? 1 : 0);
       return;
@@ -217,7 +242,7 @@ class Server extends EventEmitter {
       if (options.readableAll) mode |= 0o444;
       if (options.writableAll) mode |= 0o222;
       try {
-        fs.chmodSync(path, (fs.statSync(path).mode & 0o777) | mode);
+        fs.chmodSync(path, line.chmodSetsExactMode ? mode : (fs.statSync(path).mode & 0o777) | mode);
       } catch (chmodErr) {
         handle.close();
         throw chmodErr;
@@ -237,6 +262,27 @@ class Server extends EventEmitter {
     const handle = new ServerHandle();
     this._finishListen(handle, listenOnFd(handle, fd, lent, backlog, this.pauseOnConnect), null, null,
       -1);
+  }
+
+  // listen(boundSocket): Node 24's pre-bound socket, listened on through a duplicate.
+  _listenBound(bound, backlog) {
+    const { nodeHandle, fd, path } = adopt(bound);
+    this[kAdopted] = nodeHandle;
+    if (path !== undefined) {
+      // Node's handle removes the file when it closes, as its server would.
+      this[kPath] = path;
+      this[kPipe] = true;
+    }
+    const handle = new ServerHandle();
+    const err = listenOnFd(handle, fd, true, backlog, this.pauseOnConnect);
+    if (err !== 0) this._closeAdopted();
+    this._finishListen(handle, err, null, null);
+  }
+
+  _closeAdopted() {
+    if (this[kAdopted] === null) return;
+    this[kAdopted].close();
+    this[kAdopted] = null;
   }
 
   _listenHandle(handle, backlog) {
@@ -323,7 +369,9 @@ class Server extends EventEmitter {
   _onConnection(clientHandle) {
     debug('onconnection');
     clientHandle.pipe = this[kPipe];
-    if (this.maxConnections && this._connections >= this.maxConnections) {
+    const limited = line.maxConnectionsUnlessNullish ? this.maxConnections != null :
+      Boolean(this.maxConnections);
+    if (limited && this._connections >= this.maxConnections) {
       // A Unix socket has no addresses to report: Node emits 'drop' bare there.
       if (clientHandle.pipe) this.emit('drop');
       else this.emit('drop', dropInfo(clientHandle));
@@ -390,6 +438,7 @@ class Server extends EventEmitter {
       this[kPath] = null;
       this[kPipe] = false;
       this[kUnlink] = false;
+      this._closeAdopted();
       // libuv removes a Unix socket's file when it closes the server.
       if (path !== null && !path.startsWith('\0')) {
         try {
@@ -443,6 +492,13 @@ class Server extends EventEmitter {
       this.close((err) => (err ? reject(err) : resolve()));
     });
   }
+}
+
+// fe80::/10: an address that needs a scope to be reached, so no use to listen on by name.
+function isIPv6LinkLocal(address) {
+  if (isIP(address) !== 6) return false;
+  const first = parseInt(address.split(':')[0] || '0', 16);
+  return (first & 0xffc0) === 0xfe80;
 }
 
 function isClusterWorker() {
@@ -561,8 +617,10 @@ function createServerHandle(address, port, addressType, fd, flags) {
     err = handle.bindUnix(String(address));
   } else {
     const host = address || (addressType === 4 ? '0.0.0.0' : '::');
-    // Only a string reaches the native bind.
-    err = isIPString(host) ? handle.bindTcp(host, port | 0, Boolean(flags & 1), false) : uv.EINVAL;
+    // Only a string reaches the native bind. Flags: libuv's UV_TCP_IPV6ONLY (1) and, on
+    // lines with reusePort, UV_TCP_REUSEPORT (2).
+    err = isIPString(host) ?
+      handle.bindTcp(host, port | 0, Boolean(flags & 1), line.reusePort && Boolean(flags & 2)) : uv.EINVAL;
   }
   if (err !== 0) {
     handle.close();

@@ -3,7 +3,7 @@
 // net.Socket: a stream.Duplex over a native SocketHandle. The handle reads, writes and
 // connects on the I/O thread; this file turns its events into Node's stream semantics.
 
-const { isIP } = require('node:net');
+const { BlockList, isIP } = require('node:net');
 const stream = require('node:stream');
 const { isUint8Array } = require('node:util/types');
 const {
@@ -21,13 +21,19 @@ const connect = require('./connect');
 const perf = require('./perf');
 const { ForeignHandle, adoptHandle } = require('./foreign-handle');
 const { debug } = require('./debug');
+const line = require('./node-line');
+const typeOfService = require('./type-of-service');
+const boundSocket = require('./bound-socket');
+const { keepAliveArgs } = require('./keep-alive-probes');
 
 const {
+  ERR_INVALID_ARG_TYPE,
   ERR_INVALID_ARG_VALUE,
   ERR_INVALID_FD_TYPE,
   ERR_INVALID_HANDLE_TYPE,
   ERR_MISSING_ARGS,
   ERR_SOCKET_CLOSED,
+  ERR_IP_BLOCKED,
   ERR_SOCKET_CLOSED_BEFORE_CONNECTION,
 } = codes;
 
@@ -42,6 +48,8 @@ const kUnref = Symbol('kUnref');
 const kSetNoDelay = Symbol('kSetNoDelay');
 const kSetKeepAlive = Symbol('kSetKeepAlive');
 const kSetKeepAliveInitialDelay = Symbol('kSetKeepAliveInitialDelay');
+// Node 24's probe interval and count (lib/keep-alive-probes.js).
+const kKeepAliveProbes = Symbol('kKeepAliveProbes');
 const kResetOnDestroy = Symbol('kResetOnDestroy');
 const kAttempt = Symbol('kAttempt');
 // The 'net' performance measurement of the connect in progress (lib/perf.js).
@@ -138,13 +146,21 @@ class Socket extends stream.Duplex {
     this[kSetNoDelay] = Boolean(options.noDelay);
     this[kSetKeepAlive] = Boolean(options.keepAlive);
     this[kSetKeepAliveInitialDelay] = 0;
+    this[kKeepAliveProbes] = {};
     if (options.keepAliveInitialDelay !== undefined) {
       validateNumber(options.keepAliveInitialDelay, 'options.keepAliveInitialDelay');
       this[kSetKeepAliveInitialDelay] = Math.max(0, Math.floor(options.keepAliveInitialDelay / 1000));
     }
 
+    typeOfService.takeOption(this, options);
+
     this.on('end', onReadableStreamEnd);
 
+    // A BoundSocket (Node 24) is a bound handle to connect later, not a connected one.
+    if (boundSocket.boundSocketOf({ handle: options.handle }) !== null) {
+      boundSocket.adoptForConnect(this, options.handle);
+      options.handle = null;
+    }
     const fdHandle = options.fd !== undefined && !options.handle ? openFd(options.fd) : null;
     if (options.handle) {
       const adopted = adoptHandle(options.handle);
@@ -182,6 +198,13 @@ class Socket extends stream.Duplex {
       if (signal.aborted) process.nextTick(onAbort);
       else process.nextTick(() => signal.addEventListener('abort', onAbort, { once: true }));
     }
+    // Lines with the option check it last and refuse a blocked address at connect.
+    if (line.blockList && options.blockList) {
+      if (!BlockList.isBlockList(options.blockList)) {
+        throw new ERR_INVALID_ARG_TYPE('options.blockList', 'net.BlockList', options.blockList);
+      }
+      this.blockList = options.blockList;
+    }
   }
 
   _setHandle(handle) {
@@ -204,7 +227,8 @@ class Socket extends stream.Duplex {
     const handle = this._handle;
     if (this[kSetNoDelay] && handle.setNoDelay) handle.setNoDelay(true);
     if (this[kSetKeepAlive] && handle.setKeepAlive) {
-      handle.setKeepAlive(true, this[kSetKeepAliveInitialDelay]);
+      const probes = this[kKeepAliveProbes];
+      handle.setKeepAlive(true, this[kSetKeepAliveInitialDelay], probes.interval, probes.count);
     }
   }
 
@@ -370,6 +394,7 @@ class Socket extends stream.Duplex {
     }
     // Options asked for before the socket existed apply now, as in Node's afterConnect.
     this._applyOptions();
+    typeOfService.applyOnConnect(this);
     this.emit('connect');
     this.emit('ready');
     const handle = this._handle;
@@ -525,7 +550,9 @@ class Socket extends stream.Duplex {
   }
 
   _final(cb) {
-    if (this.pending && this.connecting) {
+    // Node 20 waits for a connect whenever the socket is pending, even one that never
+    // connects (no 'finish' then); later lines only while it is connecting.
+    if (line.finalWaitsWhilePending ? this.pending : this.connecting) {
       this.once('connect', () => this._final(cb));
       return;
     }
@@ -543,6 +570,7 @@ class Socket extends stream.Duplex {
 
   _destroy(exception, cb) {
     debug('destroy');
+    boundSocket.release(this);
     this.connecting = false;
     this[kAttempt] = null;
     this[kPendingWrite] = null;
@@ -576,10 +604,11 @@ class Socket extends stream.Duplex {
       this[kWriteCallback] = null;
       this[kShutdownCallback] = null;
       cb(exception);
-      // As libuv closing a handle: a write still in flight is cancelled (Node then calls
-      // its callback without an error), and 'close' follows on the next turn of the loop.
+      // As libuv closing a handle: a write still in flight is cancelled (Node 20 then calls
+      // its callback without an error, later lines with ECANCELED), and 'close' follows on
+      // the next turn of the loop.
       setImmediate(() => {
-        if (writeCb) writeCb(null);
+        if (writeCb) writeCb(line.cancelledWriteFails ? errnoException(uv.ECANCELED, 'write') : null);
         debug('emit close');
         this.emit('close', isException);
       });
@@ -621,7 +650,10 @@ class Socket extends stream.Duplex {
       this[kBytesWritten] = 0;
     }
     this.connecting = true;
-    if (options.path != null) connect.connectPath(this, options.path);
+    // An adopted BoundSocket's own kind says whether this is a Unix or a TCP connect.
+    const bound = this[boundSocket.kBoundSource];
+    const pipe = bound && this._handle ? bound.path !== undefined : options.path != null;
+    if (pipe) connect.connectPath(this, options.path);
     else connect.lookupAndConnect(this, options);
     return this;
   }
@@ -644,6 +676,11 @@ class Socket extends stream.Duplex {
       }
       if (!attempt.onError) {
         this.emit('connectionAttempt', attempt.address, attempt.port, attempt.family);
+        if (this.blockList?.check(attempt.address, `ipv${attempt.family}`)) {
+          this[kAttempt] = null;
+          this.destroy(new ERR_IP_BLOCKED(attempt.address));
+          return;
+        }
       }
       // net's handle cannot parse an address of the other family: EINVAL, before any socket
       // exists, so the error names no local end.
@@ -757,7 +794,9 @@ class Socket extends stream.Duplex {
     return this;
   }
 
-  setKeepAlive(enable, initialDelayMsecs) {
+  setKeepAlive(enable, initialDelayMsecs, intervalMsecs, count) {
+    let probes;
+    [enable, initialDelayMsecs, probes] = keepAliveArgs(enable, initialDelayMsecs, intervalMsecs, count);
     const on = Boolean(enable);
     let delay = 0;
     if (initialDelayMsecs !== undefined && initialDelayMsecs !== null) {
@@ -767,13 +806,17 @@ class Socket extends stream.Duplex {
     if (!this._handle) {
       this[kSetKeepAlive] = on;
       this[kSetKeepAliveInitialDelay] = delay;
+      this[kKeepAliveProbes] = probes;
       return this;
     }
     if (!this._handle.setKeepAlive) return this;
-    if (on !== this[kSetKeepAlive] || (on && delay !== this[kSetKeepAliveInitialDelay])) {
+    const last = this[kKeepAliveProbes];
+    const probesChanged = probes.interval !== last.interval || probes.count !== last.count;
+    if (on !== this[kSetKeepAlive] || (on && (delay !== this[kSetKeepAliveInitialDelay] || probesChanged))) {
       this[kSetKeepAlive] = on;
       this[kSetKeepAliveInitialDelay] = delay;
-      this._handle.setKeepAlive(on, delay);
+      this[kKeepAliveProbes] = probes;
+      this._handle.setKeepAlive(on, delay, probes.interval, probes.count);
     }
     return this;
   }
@@ -793,6 +836,9 @@ class Socket extends stream.Duplex {
   }
 
   _getsockname() {
+    // A client that adopted a BoundSocket on a Unix path reports that path, even destroyed.
+    const boundPath = this[boundSocket.kBoundSource]?.path;
+    if (boundPath !== undefined) return { address: boundPath };
     if (!this._handle) return {};
     if (!this._sockname) {
       const info = this._handle.localAddress();
@@ -981,5 +1027,6 @@ function syncConnectException(errno, attempt, sockname) {
 }
 
 Socket.prototype._unrefActive = Socket.prototype._unrefTimer;
+typeOfService.install(Socket);
 
 module.exports = { Socket };

@@ -66,6 +66,13 @@ function validateString(value, name) {
   if (typeof value !== 'string') throw new ERR_INVALID_ARG_TYPE(name, 'string', value);
 }
 
+function validateStringWithoutNullBytes(value, name) {
+  validateString(value, name);
+  if (value.includes('\0')) {
+    throw new ERR_INVALID_ARG_VALUE(name, value, 'must be a string without null bytes');
+  }
+}
+
 function validateBoolean(value, name) {
   if (typeof value !== 'boolean') throw new ERR_INVALID_ARG_TYPE(name, 'boolean', value);
 }
@@ -145,6 +152,7 @@ module.exports = {
   validateInt32: hideStackFrames(validateInt32),
   validateUint32: hideStackFrames(validateUint32),
   validateString: hideStackFrames(validateString),
+  validateStringWithoutNullBytes: hideStackFrames(validateStringWithoutNullBytes),
   validateBoolean: hideStackFrames(validateBoolean),
   validateFunction: hideStackFrames(validateFunction),
   validateObject: hideStackFrames(validateObject),

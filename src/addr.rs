@@ -3,6 +3,7 @@
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::os::unix::ffi::OsStrExt;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use napi_derive::napi;
 use socket2::SockAddr;
@@ -31,10 +32,24 @@ pub fn ip(host: &str, port: u32) -> io::Result<SockAddr> {
 /// Length of `sun_path` on Linux.
 const SUN_PATH_LEN: usize = 108;
 
-/// A Unix socket path; a leading NUL byte names a Linux abstract socket. Node (libuv)
-/// names an abstract socket by the whole NUL-padded `sun_path`, so rsnet does too, or
-/// the two could not reach each other's sockets.
+/// Whether abstract names are exactly their bytes (libuv 1.48 on) rather than the whole
+/// NUL-padded `sun_path` (libuv 1.46, Node 20). JavaScript sets it once at load for the
+/// running Node's libuv.
+static EXACT_ABSTRACT_NAMES: AtomicBool = AtomicBool::new(false);
+
+/// Names abstract sockets as the running Node's libuv does (see EXACT_ABSTRACT_NAMES).
+pub fn set_exact_abstract_names(exact: bool) {
+  EXACT_ABSTRACT_NAMES.store(exact, Ordering::Relaxed);
+}
+
+/// A Unix socket path; a leading NUL byte names a Linux abstract socket. rsnet names an
+/// abstract socket as the running Node's libuv does, or the two could not reach each
+/// other's sockets.
 pub fn unix(path: &str) -> io::Result<SockAddr> {
+  unix_named(path, EXACT_ABSTRACT_NAMES.load(Ordering::Relaxed))
+}
+
+fn unix_named(path: &str, exact: bool) -> io::Result<SockAddr> {
   if !path.starts_with('\0') {
     return SockAddr::unix(path);
   }
@@ -42,7 +57,9 @@ pub fn unix(path: &str) -> io::Result<SockAddr> {
   if name.len() > SUN_PATH_LEN {
     return Err(io::Error::from_raw_os_error(libc::ENAMETOOLONG));
   }
-  name.resize(SUN_PATH_LEN, 0);
+  if !exact {
+    name.resize(SUN_PATH_LEN, 0);
+  }
   SockAddr::unix(std::ffi::OsStr::from_bytes(&name))
 }
 
@@ -76,12 +93,19 @@ mod tests {
   use super::*;
 
   #[test]
-  fn abstract_names_fill_sun_path_as_libuv_does() {
-    let addr = unix("\0rsnet").unwrap();
+  fn abstract_names_fill_sun_path_as_libuv_1_46_does() {
+    let addr = unix_named("\0rsnet", false).unwrap();
     assert_eq!(addr.len() as usize, 2 + SUN_PATH_LEN);
     let info = info(&addr).unwrap();
     assert_eq!(info.address, "\0rsnet");
     assert_eq!(info.family, "unix");
+  }
+
+  #[test]
+  fn abstract_names_are_exact_as_libuv_1_48_makes_them() {
+    let addr = unix_named("\0rsnet", true).unwrap();
+    assert_eq!(addr.len() as usize, 2 + "\0rsnet".len());
+    assert_eq!(info(&addr).unwrap().address, "\0rsnet");
   }
 
   #[test]

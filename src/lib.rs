@@ -46,3 +46,10 @@ pub fn event_kinds() -> HashMap<&'static str, u32> {
 pub fn guess_handle_type(fd: i32) -> &'static str {
   fd::handle_type(fd)
 }
+
+/// Abstract Unix names as exactly their bytes (libuv 1.48 on) or NUL-padded to the whole
+/// sun_path (libuv 1.46); JavaScript says which once, for the running Node.
+#[napi]
+pub fn set_exact_abstract_names(exact: bool) {
+  addr::set_exact_abstract_names(exact)
+}

@@ -633,12 +633,17 @@ fn fail_writes(shared: &SocketShared, errno: i32) {
 #[napi]
 pub struct SocketHandle {
   shared: Arc<SocketShared>,
+  /// A socket bound beforehand (open_bound) that the next connect uses.
+  bound: Mutex<Option<Socket>>,
 }
 
 impl SocketHandle {
   /// Wraps a socket accepted on the I/O thread; runs on the JS thread as its event is delivered.
   pub fn adopt(env: &Env, shared: Arc<SocketShared>) -> Self {
-    let handle = SocketHandle { shared };
+    let handle = SocketHandle {
+      shared,
+      bound: Mutex::new(None),
+    };
     handle.refresh(env);
     handle
   }
@@ -713,8 +718,14 @@ impl SocketHandle {
       return Ok(());
     }
     let runtime = runtime::handle()?;
-    let domain = Domain::from(i32::from(addr.family()));
-    let socket = Socket::new(domain, Type::STREAM.nonblocking().cloexec(), None)?;
+    let bound = lock(&self.bound).take();
+    let socket = match bound {
+      Some(socket) => socket,
+      None => {
+        let domain = Domain::from(i32::from(addr.family()));
+        Socket::new(domain, Type::STREAM.nonblocking().cloexec(), None)?
+      }
+    };
     if let Some(local) = local {
       if local.is_ipv4() || local.is_ipv6() {
         socket.set_reuse_address(true)?;
@@ -749,6 +760,7 @@ impl SocketHandle {
     let context = events::context(&env)?;
     Ok(SocketHandle {
       shared: SocketShared::new(context, None, true),
+      bound: Mutex::new(None),
     })
   }
 
@@ -854,6 +866,8 @@ impl SocketHandle {
 
   #[napi]
   pub fn close(&self, env: Env) {
+    // A bound socket never connected goes with the handle.
+    drop(lock(&self.bound).take());
     self.shared.close();
     self.refresh(&env);
   }
@@ -887,19 +901,65 @@ impl SocketHandle {
     )
   }
 
-  /// `delay_secs` 0 keeps the system's idle time.
+  /// `delay_secs` 0 keeps the system's idle time; the probe interval and count (Node 24)
+  /// are libuv's 1 s and 10 unless given.
   #[napi]
-  pub fn set_keep_alive(&self, enable: bool, delay_secs: u32) -> i32 {
+  pub fn set_keep_alive(
+    &self,
+    enable: bool,
+    delay_secs: u32,
+    interval_secs: Option<u32>,
+    count: Option<u32>,
+  ) -> i32 {
+    let probes = options::Probes {
+      interval_secs,
+      count,
+    };
     status(
       self
         .shared
-        .with_socket(|s| options::set_keep_alive(s, enable, delay_secs)),
+        .with_socket(|s| options::set_keep_alive(s, enable, delay_secs, probes)),
     )
+  }
+
+  /// Node 24's setTypeOfService(): 0 or a negative errno.
+  #[napi]
+  pub fn set_type_of_service(&self, tos: u32) -> i32 {
+    status(
+      self
+        .shared
+        .with_socket(|s| options::set_type_of_service(s, tos)),
+    )
+  }
+
+  /// Node 24's getTypeOfService(): the byte, or a negative errno.
+  #[napi]
+  pub fn get_type_of_service(&self) -> i32 {
+    match self.shared.with_socket(options::type_of_service) {
+      Ok(tos) => i32::try_from(tos).unwrap_or(i32::MAX),
+      Err(err) => errno_of(&err),
+    }
+  }
+
+  /// Takes a duplicate of `fd`, a socket bound but not connected (Node 24's BoundSocket),
+  /// for the next connect to use instead of a fresh socket. Returns 0 or a negative errno.
+  #[napi]
+  pub fn open_bound(&self, fd: i32) -> i32 {
+    status(crate::fd::adopt(fd, true, false).map(|(socket, _)| {
+      *lock(&self.bound) = Some(socket);
+    }))
   }
 
   #[napi]
   pub fn local_address(&self) -> Option<AddressInfo> {
-    let addr = self.shared.with_socket(|s| s.local_addr()).ok()?;
+    let addr = match self.shared.with_socket(|s| s.local_addr()) {
+      Ok(addr) => addr,
+      // Not connected yet: a bound socket waiting for its connect has its address.
+      Err(_) => {
+        let bound = lock(&self.bound);
+        bound.as_ref()?.local_addr().ok()?
+      }
+    };
     addr::info(&addr)
   }
 
