@@ -9,6 +9,7 @@ const fs = require('node:fs');
 const { BlockList, isIP } = require('node:net');
 const { getDefaultHighWaterMark } = require('node:stream');
 const { ServerHandle, SocketHandle, guessHandleType, kind, kOnEvent, own, disown } = require('./binding');
+const { unixName } = require('./unix-path');
 const { codes, errnoException, exceptionWithHostPort, uvExceptionWithHostPort } = require('./errors');
 const {
   validateAbortSignal,
@@ -42,6 +43,8 @@ const kPipe = Symbol('kPipe');
 // Whether this server bound kPath itself, and so removes it on close.
 const kUnlink = Symbol('kUnlink');
 const kUnref = Symbol('kUnref');
+// The path of the last listen(path) (Node's _pipeName): never cleared.
+const kPipeName = Symbol('kPipeName');
 
 let dns;
 let cluster;
@@ -114,7 +117,8 @@ class Server extends EventEmitter {
     // listen(), listen(cb), listen(null[, cb]) and { port: undefined | null }: any free port.
     if (args.length === 0 || typeof args[0] === 'function' ||
         (typeof options.port === 'undefined' && 'port' in options) || options.port === null) {
-      options = { ...options, port: 0 };
+      // Node's net writes it into the caller's options.
+      options.port = 0;
     }
 
     if (options.signal !== undefined) {
@@ -152,6 +156,7 @@ class Server extends EventEmitter {
         throw new ERR_INVALID_ARG_VALUE('options', options,
           'can not set readableAll or writableAllt to true when path is abstract unix socket');
       }
+      this[kPipeName] = options.path;
       this._listenPath(String(options.path), backlog, options);
       return this;
     }
@@ -213,7 +218,7 @@ class Server extends EventEmitter {
       return;
     }
     const handle = new ServerHandle();
-    let err = handle.bindUnix(path);
+    let err = handle.bindUnix(unixName(path));
     // libuv reports a missing directory as EACCES, for Windows' sake; Node users see that.
     if (err === UV_ENOENT) err = UV_EACCES;
     if (err === 0) err = handle.listen(backlog, this.pauseOnConnect);
@@ -363,7 +368,8 @@ class Server extends EventEmitter {
   }
 
   address() {
-    if (!this._handle) return null;
+    // As Node's net: the name of the last listen(path), even once closed or if it failed.
+    if (!this._handle) return this[kPipeName] ?? null;
     if (this[kPath] !== null) return this[kPath];
     // Node knows a Unix server's name only from listen(path): one taken by fd has none.
     if (this[kPipe]) return null;

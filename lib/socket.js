@@ -7,6 +7,7 @@ const { isIP } = require('node:net');
 const stream = require('node:stream');
 const { isUint8Array } = require('node:util/types');
 const { SocketHandle, guessHandleType, kind, kOnEvent, own, disown } = require('./binding');
+const { unixName } = require('./unix-path');
 const { codes, errnoException, exceptionWithHostPort } = require('./errors');
 const {
   getTimerDuration,
@@ -27,6 +28,7 @@ const {
 } = codes;
 
 const UV_ENOTCONN = -107;
+const UV_EINVAL = -22;
 const UV_ENOBUFS = -105;
 
 const kPendingWrite = Symbol('kPendingWrite');
@@ -39,7 +41,12 @@ const kUnref = Symbol('kUnref');
 const kSetNoDelay = Symbol('kSetNoDelay');
 const kSetKeepAlive = Symbol('kSetKeepAlive');
 const kSetKeepAliveInitialDelay = Symbol('kSetKeepAliveInitialDelay');
+// Line difference: Node 24's net takes setKeepAlive(options) and setKeepAlive(enable,
+// initialDelay, interval, count); 20 and 22 take (enable, initialDelay).
+const KEEPALIVE_OPTIONS = require('node:net').Socket.prototype.setKeepAlive.length > 2;
 const kResetOnDestroy = Symbol('kResetOnDestroy');
+// Set from _final's shutdown until it is done: { peer } (the peer's address then).
+const kShutdown = Symbol('kShutdown');
 const kAttempt = Symbol('kAttempt');
 const kReadEnd = Symbol('kReadEnd');
 const kBuffer = Symbol('kBuffer');
@@ -51,6 +58,12 @@ const kBufferDelivering = Symbol('kBufferDelivering');
 
 class Socket extends stream.Duplex {
   constructor(options) {
+    // Node's net checks this before it copies the options, and raises a negative delay to 0
+    // in the caller's own object.
+    if (typeof options?.keepAliveInitialDelay !== 'undefined') {
+      validateNumber(options.keepAliveInitialDelay, 'options.keepAliveInitialDelay');
+      if (options.keepAliveInitialDelay < 0) options.keepAliveInitialDelay = 0;
+    }
     if (typeof options === 'number') options = { fd: options };
     else options = { ...options };
     // The handle emits 'close' itself, after the native socket is gone.
@@ -77,6 +90,7 @@ class Socket extends stream.Duplex {
     this[kTimeout] = null;
     this[kUnref] = false;
     this[kResetOnDestroy] = false;
+    this[kShutdown] = null;
     this[kAttempt] = null;
     this[kReadEnd] = null;
     // The onread option: data goes into the user's buffer and to a callback, not the stream.
@@ -105,11 +119,7 @@ class Socket extends stream.Duplex {
     }
     this[kSetNoDelay] = Boolean(options.noDelay);
     this[kSetKeepAlive] = Boolean(options.keepAlive);
-    this[kSetKeepAliveInitialDelay] = 0;
-    if (options.keepAliveInitialDelay !== undefined) {
-      validateNumber(options.keepAliveInitialDelay, 'options.keepAliveInitialDelay');
-      this[kSetKeepAliveInitialDelay] = Math.max(0, Math.floor(options.keepAliveInitialDelay / 1000));
-    }
+    this[kSetKeepAliveInitialDelay] = ~~(options.keepAliveInitialDelay / 1000);
 
     this.on('end', onReadableStreamEnd);
 
@@ -168,7 +178,7 @@ class Socket extends stream.Duplex {
 
   _applyOptions() {
     if (this[kSetNoDelay]) this._handle.setNoDelay(true);
-    if (this[kSetKeepAlive]) this._handle.setKeepAlive(true, this[kSetKeepAliveInitialDelay]);
+    if (this[kSetKeepAlive]) this._handle.setKeepAlive(true, Math.max(0, this[kSetKeepAliveInitialDelay]));
     if (this[kUnref]) this._handle.unref();
   }
 
@@ -468,15 +478,25 @@ class Socket extends stream.Duplex {
       return;
     }
     if (!this._handle) return cb();
+    // Node's shutdown is a request libuv carries out on a later turn of the loop; rsnet's
+    // happens at once, and on loopback the peer's FIN can close the connection before the
+    // next line runs. Until the request is done, the peer's address is as Node would
+    // still read it, and a reset is refused (see _destroy).
+    const peer = this._peername === null ? this._handle.remoteAddress() : null;
+    this[kShutdown] = { peer: peer && peer.family !== 'unix' ? peer : null };
+    const done = (err) => {
+      this[kShutdown] = null;
+      cb(err);
+    };
     const result = this._handle.shutdown();
     // A libuv shutdown completes on a later turn of the loop, never inside end().
-    if (result === 0 || result === UV_ENOTCONN) return setImmediate(cb);
+    if (result === 0 || result === UV_ENOTCONN) return setImmediate(done);
     if (result === 1) {
-      this[kShutdownCallback] = cb;
+      this[kShutdownCallback] = done;
       this._updateActive();
       return;
     }
-    cb(errnoException(result, 'shutdown'));
+    done(errnoException(result, 'shutdown'));
   }
 
   _destroy(exception, cb) {
@@ -487,6 +507,8 @@ class Socket extends stream.Duplex {
     // What was read but not taken belonged to this connection, not to a later connect().
     this[kReadEnd] = null;
     this[kBufferRest] = null;
+    const shutting = this[kShutdown] !== null;
+    this[kShutdown] = null;
     if (this[kTimeout]) {
       clearTimeout(this[kTimeout]);
       this[kTimeout] = null;
@@ -496,6 +518,24 @@ class Socket extends stream.Duplex {
       const handle = this._handle;
       debug('close handle');
       disown(handle);
+      if (this[kResetOnDestroy] && shutting) {
+        // libuv refuses to reset a stream with a shutdown pending (EINVAL): Node's net emits
+        // that at once, and never closes the handle, so no 'close' follows. rsnet does close
+        // it, quietly.
+        this[kResetOnDestroy] = false;
+        handle.close();
+        this._handle = null;
+        this[kWriteCallback] = null;
+        this[kShutdownCallback] = null;
+        this.emit('error', errnoException(UV_EINVAL, 'reset'));
+        cb(exception);
+        if (this._server) {
+          this._server._connections--;
+          this._server._emitCloseIfDrained();
+          this._server = null;
+        }
+        return;
+      }
       if (this[kResetOnDestroy]) {
         this[kResetOnDestroy] = false;
         handle.reset();
@@ -567,7 +607,7 @@ class Socket extends stream.Duplex {
     let result;
     if (attempt.path !== undefined) {
       handle.pipe = true;
-      result = handle.connectUnix(attempt.path, reading);
+      result = handle.connectUnix(unixName(attempt.path), reading);
     } else {
       attempt.family = isIP(attempt.address);
       if (attempt.localPort && !attempt.localAddress) {
@@ -635,15 +675,21 @@ class Socket extends stream.Duplex {
   }
 
   setTimeout(msecs, callback) {
-    msecs = getTimerDuration(msecs, 'msecs');
-    if (callback !== undefined) validateFunction(callback, 'callback');
+    // As Node's net: a destroyed socket returns before anything is checked or armed.
+    if (this.destroyed) return this;
+    // Set before the check, as Node's net does: a refused value stays in `timeout`.
     this.timeout = msecs;
+    msecs = getTimerDuration(msecs, 'msecs');
     if (this[kTimeout]) {
       clearTimeout(this[kTimeout]);
       this[kTimeout] = null;
     }
+    // The callback is checked only once the timer is cleared (or armed), as in Node's net.
     if (msecs === 0) {
-      if (callback !== undefined) this.removeListener('timeout', callback);
+      if (callback !== undefined) {
+        validateFunction(callback, 'callback');
+        this.removeListener('timeout', callback);
+      }
     } else {
       const timer = setTimeout(() => {
         debug('_onTimeout');
@@ -651,7 +697,10 @@ class Socket extends stream.Duplex {
       }, msecs);
       timer.unref();
       this[kTimeout] = timer;
-      if (callback !== undefined) this.once('timeout', callback);
+      if (callback !== undefined) {
+        validateFunction(callback, 'callback');
+        this.once('timeout', callback);
+      }
     }
     return this;
   }
@@ -663,16 +712,26 @@ class Socket extends stream.Duplex {
     return this;
   }
 
+  // Node's net validates nothing here: any value is taken through Boolean() and
+  // `~~(ms / 1000)` (so only a Symbol or a BigInt delay throws, from JavaScript itself).
   setKeepAlive(enable, initialDelayMsecs) {
-    const on = Boolean(enable);
-    let delay = 0;
-    if (initialDelayMsecs !== undefined && initialDelayMsecs !== null) {
-      validateNumber(initialDelayMsecs, 'initialDelay');
-      delay = Math.max(0, Math.floor(initialDelayMsecs / 1000));
+    // Line difference (Node 24+): an options object { enable, initialDelay } as the first
+    // argument. Told by the running net's own signature (it takes interval and count too).
+    if (KEEPALIVE_OPTIONS && enable !== null && typeof enable === 'object') {
+      ({ enable, initialDelay: initialDelayMsecs } = enable);
     }
-    this[kSetKeepAlive] = on;
-    this[kSetKeepAliveInitialDelay] = delay;
-    if (this._handle) this._handle.setKeepAlive(on, delay);
+    const on = Boolean(enable);
+    const delay = ~~(initialDelayMsecs / 1000);
+    if (!this._handle) {
+      this[kSetKeepAlive] = on;
+      this[kSetKeepAliveInitialDelay] = delay;
+      return this;
+    }
+    if (on !== this[kSetKeepAlive] || (on && delay !== this[kSetKeepAliveInitialDelay])) {
+      this[kSetKeepAlive] = on;
+      this[kSetKeepAliveInitialDelay] = delay;
+      this._handle.setKeepAlive(on, Math.max(0, delay));
+    }
     return this;
   }
 
@@ -683,7 +742,7 @@ class Socket extends stream.Duplex {
   _getpeername() {
     if (!this._handle || this.connecting) return this._peername || {};
     if (!this._peername) {
-      const info = this._handle.remoteAddress();
+      const info = (this[kShutdown] && this[kShutdown].peer) || this._handle.remoteAddress();
       if (!info || info.family === 'unix') return {};
       this._peername = info;
     }
