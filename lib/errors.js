@@ -329,6 +329,15 @@ function genericNodeError(message, props) {
   return err;
 }
 
+// An error Node's C++ layer throws (a TypeError or RangeError with a `code` and a bare
+// message), e.g. writeBuffer's "Second argument must be a buffer".
+function nativeError(Base, code, message) {
+  const err = new Base(message);
+  err.code = code;
+  Error.captureStackTrace(err, nativeError);
+  return err;
+}
+
 // What net reports when every address of a host failed: the first error's code,
 // an empty message, and a stack header `AggregateError [ECONNREFUSED]: `.
 function aggregateError(errors, message = '') {
@@ -357,6 +366,7 @@ module.exports = {
   uvExceptionWithHostPort,
   dnsException,
   genericNodeError,
+  nativeError,
   aggregateError,
   AbortError,
   hideStackFrames,

@@ -1,8 +1,9 @@
 'use strict';
 
-// net.Server: an EventEmitter over a native ServerHandle. Binding to an IP literal (or
-// no host) happens synchronously inside listen(), so address() is valid on the next
-// line; errors are still emitted asynchronously, as Node does.
+// net.Server: an EventEmitter over a native ServerHandle. Binding with no host happens
+// synchronously inside listen(), so address() is valid on the next line; a host, even an
+// IP literal, goes through dns.lookup first, as in Node's net. Errors are still emitted
+// asynchronously, as Node does.
 
 const EventEmitter = require('node:events');
 const fs = require('node:fs');
@@ -143,7 +144,9 @@ class Server extends EventEmitter {
     if (typeof options.port === 'number' || typeof options.port === 'string') {
       validatePort(options.port, 'options.port');
       const port = options.port | 0;
-      if (options.host && !isIP(options.host)) {
+      // Node's net looks up every host, IP literals too: address() is null until then, and
+      // a listen() or close() before the answer wins.
+      if (options.host) {
         this._lookupAndListen(port, options.host, backlog, options);
       } else {
         this._listenTcp(options.host || null, port, backlog, options);

@@ -8,7 +8,7 @@ const stream = require('node:stream');
 const { isUint8Array } = require('node:util/types');
 const { SocketHandle, guessHandleType, kind, kOnEvent, own, disown } = require('./binding');
 const { unixName } = require('./unix-path');
-const { codes, errnoException, exceptionWithHostPort } = require('./errors');
+const { codes, nativeError, errnoException, exceptionWithHostPort } = require('./errors');
 const {
   getTimerDuration,
   validateAbortSignal,
@@ -440,6 +440,10 @@ class Socket extends stream.Duplex {
       }
       result = this._handle.writev(buffers);
     } else if (typeof data === 'string') {
+      if (encoding === 'buffer') {
+        // Node's net hands a string written with encoding 'buffer' to writeBuffer as it is.
+        throw nativeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'Second argument must be a buffer');
+      }
       if (encoding === 'utf8' || encoding === 'utf-8') {
         bytes = Buffer.byteLength(data);
         result = this._handle.writeUtf8String(data);
@@ -473,7 +477,8 @@ class Socket extends stream.Duplex {
   }
 
   _final(cb) {
-    if (this.pending && this.connecting) {
+    // As Node's net: a socket not yet connected, or never, finishes once it connects.
+    if (this.pending) {
       this.once('connect', () => this._final(cb));
       return;
     }
