@@ -7,7 +7,7 @@ const { isIP } = require('node:net');
 const stream = require('node:stream');
 const { isUint8Array } = require('node:util/types');
 const { SocketHandle, guessHandleType, kind, kOnEvent, own, disown } = require('./binding');
-const { unixName } = require('./unix-path');
+const { unixName, refusedAtOnce } = require('./unix-path');
 const { codes, nativeError, errnoException, exceptionWithHostPort } = require('./errors');
 const {
   getTimerDuration,
@@ -633,8 +633,14 @@ class Socket extends stream.Duplex {
     if (attempt.onError) return attempt.onError(result);
     // libuv reports a Unix socket's connect error from its callback, on a later tick.
     // A TCP connect that fails at once is destroyed with no attempt event, as in Node.
-    if (attempt.path !== undefined) process.nextTick(() => this._connectFailed(attempt, result));
-    else this.destroy(syncConnectException(result, attempt, this._getsockname()));
+    if (attempt.path !== undefined && !refusedAtOnce(attempt.path)) {
+      process.nextTick(() => this._connectFailed(attempt, result));
+    } else if (attempt.path !== undefined) {
+      // Node's Pipe handle has no getsockname: the local end reads 'undefined:undefined'.
+      this.destroy(exceptionWithHostPort(result, 'connect', attempt.path, undefined, 'undefined:undefined'));
+    } else {
+      this.destroy(syncConnectException(result, attempt, this._getsockname()));
+    }
   }
 
   _connectFailed(attempt, errno) {

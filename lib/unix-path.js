@@ -20,4 +20,12 @@ function unixName(path) {
   return path.slice(0, end);
 }
 
-module.exports = { unixName };
+// Whether the running line refuses `path` at once (Node 24+: uv_pipe_connect2 with
+// UV_PIPE_NO_TRUNCATE fails synchronously, so net destroys the socket inside connect()
+// with "- Local (undefined:undefined)" in the message). Other Unix connect errors come
+// from libuv's callback, on a later tick, on every line.
+function refusedAtOnce(path) {
+  return !TRUNCATES && !path.startsWith('\0') && Buffer.byteLength(path) > SUN_PATH_MAX;
+}
+
+module.exports = { unixName, refusedAtOnce };
