@@ -21,6 +21,10 @@ const { ERR_INVALID_ARG_TYPE, ERR_INVALID_IP_ADDRESS, ERR_INVALID_ADDRESS_FAMILY
 
 let dns;
 
+// Line difference: from Node 22 on, net checks that a host is a string before anything
+// else (Node 20 hands it to dns.lookup, which refuses it as 'hostname').
+const HOST_CHECKED = Number(process.versions.node.split('.')[0]) >= 22;
+
 const kNormalized = Symbol('normalizedArgs');
 
 function toNumber(x) {
@@ -73,6 +77,8 @@ function lookupAndConnect(self, options) {
   const { localAddress, localPort } = options;
   const host = options.host || 'localhost';
   let { port, autoSelectFamily, autoSelectFamilyAttemptTimeout } = options;
+
+  if (HOST_CHECKED) validateString(host, 'options.host');
 
   if (localAddress && !isIP(localAddress)) throw new ERR_INVALID_IP_ADDRESS(localAddress);
   if (localPort) validateNumber(localPort, 'options.localPort');

@@ -6,7 +6,7 @@
 
 const util = require('util');
 
-const { inspect } = util;
+const { format, inspect } = util;
 
 // libuv's "end of file"; Node names it EOF rather than an errno.
 const UV_EOF = -4095;
@@ -208,14 +208,15 @@ defineCode('ERR_MISSING_ARGS', TypeError, (...args) => {
   return `The ${joinWords(names, 'and')} ${noun} must be specified`;
 });
 
-defineCode('ERR_INVALID_IP_ADDRESS', TypeError, (ip) => `Invalid IP address: ${ip}`);
+// Node formats these with util.format's %s (10n, {}, [], Symbol(s)), not String().
+defineCode('ERR_INVALID_IP_ADDRESS', TypeError, (ip) => format('Invalid IP address: %s', ip));
 defineCode('ERR_INVALID_ADDRESS_FAMILY', RangeError,
   (addressType, host, port) => `Invalid address family: ${addressType} ${host}:${port}`,
   (err, [, host, port]) => {
     err.host = host;
     err.port = port;
   });
-defineCode('ERR_INVALID_FD_TYPE', TypeError, (type) => `Unsupported fd type: ${type}`);
+defineCode('ERR_INVALID_FD_TYPE', TypeError, (type) => format('Unsupported fd type: %s', type));
 defineCode('ERR_INVALID_HANDLE_TYPE', TypeError, () => 'This handle type cannot be sent');
 defineCode('ERR_INVALID_THIS', TypeError, (type) => `Value of "this" must be of type ${type}`);
 defineCode('ERR_SOCKET_BAD_TYPE', TypeError,

@@ -578,6 +578,8 @@ class Socket extends stream.Duplex {
     if (Array.isArray(args[0]) && args[0][connect.kNormalized]) normalized = args[0];
     else normalized = connect.normalizeArgs(args);
     const [options, cb] = normalized;
+    // In net's order: the callback is added even when the arguments are then refused.
+    if (cb !== null) this.once('connect', cb);
     if (options.port === undefined && options.path == null) {
       throw new ERR_MISSING_ARGS(['options', 'port', 'path']);
     }
@@ -588,8 +590,7 @@ class Socket extends stream.Duplex {
       this._sockname = null;
       this._undestroy();
     }
-    if (cb !== null) this.once('connect', cb);
-    if (options.timeout) this.setTimeout(options.timeout);
+    // (options.timeout is net.connect()'s, not this method's.)
     // A second connect() on a live socket reuses its handle and the kernel decides.
     if (!this._handle) {
       this._setHandle(new SocketHandle());
@@ -599,7 +600,8 @@ class Socket extends stream.Duplex {
       this[kBytesWritten] = 0;
     }
     this.connecting = true;
-    if (options.path != null) connect.connectPath(this, options.path);
+    // A falsy path (0, NaN, '') is no path to net: the port is used.
+    if (options.path) connect.connectPath(this, options.path);
     else connect.lookupAndConnect(this, options);
     return this;
   }

@@ -187,7 +187,7 @@ function describe(v, roles, depth = 0, key = '') {
 // Random values (from the case's own generator).
 
 const NUMBERS = [0, -0, 1, -1, 0.5, -0.5, 1.5, NaN, Infinity, -Infinity, 2 ** 31, 2 ** 31 - 1, 2 ** 32, 2 ** 53,
-  -(2 ** 53), 65535, 65536, -65536, 1e21, Number.MIN_VALUE, Number.MAX_VALUE, 1e-7, 10, 5000, 1e9];
+  -(2 ** 53), 65535, 65536, -65536, 1e21, Number.MIN_VALUE, Number.MAX_VALUE, 1e-7, 10, 5000.5, 1e9];
 const STRINGS = ['', 'a', 'hello', '\u2603', '\u00fcn\u00efc\u00f6d\u00e9', '\ud83d\ude00', '\ud800', ' ', '0', '80',
   '0x10', '-1', '1e3', 'null', 'true', 'x'.repeat(300)];
 const ENCODINGS = ['utf8', 'utf-8', 'UTF8', 'hex', 'base64', 'base64url', 'latin1', 'binary', 'ascii', 'ucs2',
@@ -199,7 +199,10 @@ const LISTEN_HOSTS = ['127.0.0.1', '::1', 'localhost', '', 'no-such-host.invalid
 
 function gen(rng, c) {
   const g = {};
-  g.number = () => (rng.chance(0.85) ? rng.pick(NUMBERS) : rng.int(-100000, 100000) * (rng.chance(0.5) ? 1 : 0.37));
+  // Integers that are ports are few and fixed (0, 1, 10, 65535): a random one could be
+  // another program's port on this machine.
+  g.number = () => (rng.chance(0.85) ? rng.pick(NUMBERS) :
+    rng.pick([-1, 1]) * rng.int(65536, 10000000) * (rng.chance(0.5) ? 1 : 0.37));
   // A timer length: fires long before the settle time ends, or long after.
   g.timeout = () => (rng.chance(0.7) ? rng.pick([0, 1, 2, 5000, 1e9, 2 ** 31 - 1]) : g.number());
 
@@ -309,8 +312,18 @@ function gen(rng, c) {
     noDelayX: () => undefined,
   };
   const keys = Object.keys(OPTION_KEYS);
+  // Anything, for a key: several bad values in one object show the order of the checks.
+  const anything = () => (rng.chance(0.5) ? g.odd() : rng.chance(0.5) ? g.number() : g.string());
   g.options = () => {
     if (rng.chance(0.08)) return g.odd();
+    if (rng.chance(0.3)) {
+      const o = {};
+      for (let i = rng.int(2, 5); i > 0; i--) {
+        const key = rng.pick(keys);
+        o[key] = rng.chance(0.6) && key !== 'port' && key !== 'localPort' ? anything() : OPTION_KEYS[key]();
+      }
+      return o;
+    }
     const o = {};
     for (let i = rng.int(0, 4); i > 0; i--) {
       const key = rng.pick(keys);
@@ -351,7 +364,7 @@ const SOCKET_METHODS = {
     // TCP handle to a path or the other way round.
     const list = g.args(g.pick([[g.options, g.callback], [g.port, g.host, g.callback], [g.path, g.callback],
       [g.port, g.callback]]));
-    if (c.connected || !['new', 'destroyed-new'].includes(c.state)) return { skip: true };
+    if (c.connected || !['new', 'destroyed-new', 'destroyed', 'closed'].includes(c.state)) return { skip: true };
     c.connected = true;
     return { value: s.connect(...list) };
   },
@@ -506,6 +519,11 @@ class Case {
       if (rng.chance(0.1)) o.signal = this.g.signal();
       if (rng.chance(0.05)) o.fd = rng.pick([-1, NaN, 'x', 1.5]);
       if (rng.chance(0.05)) o.handle = rng.pick([{}, null, 'x']);
+      if (rng.chance(0.2)) {
+        for (const key of ['port', 'host', 'path', 'backlog', 'exclusive', 'ipv6Only', 'readableAll', 'signal']) {
+          if (rng.chance(0.3)) o[key] = rng.chance(0.5) || key === 'port' ? this.g.odd() : this.g.number();
+        }
+      }
       return o;
     };
     this.roles = new Map();
