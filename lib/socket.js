@@ -41,8 +41,11 @@ const kUnref = Symbol('kUnref');
 const kSetNoDelay = Symbol('kSetNoDelay');
 const kSetKeepAlive = Symbol('kSetKeepAlive');
 const kSetKeepAliveInitialDelay = Symbol('kSetKeepAliveInitialDelay');
-// Line difference: Node 24's net takes setKeepAlive(options) and setKeepAlive(enable,
-// initialDelay, interval, count); 20 and 22 take (enable, initialDelay).
+// Line differences (to move into the one module for them): Node 20's _final waits for a
+// connect whenever the socket is pending, 22+ only while it connects; Node 24's net takes
+// setKeepAlive(options) and (enable, initialDelay, interval, count), 20 and 22 take
+// (enable, initialDelay) only, which the running net's own signature tells.
+const FINAL_WAITS_WHEN_PENDING = Number(process.versions.node.split('.')[0]) < 22;
 const KEEPALIVE_OPTIONS = require('node:net').Socket.prototype.setKeepAlive.length > 2;
 const kResetOnDestroy = Symbol('kResetOnDestroy');
 // Set from _final's shutdown until it is done: { peer } (the peer's address then).
@@ -477,8 +480,10 @@ class Socket extends stream.Duplex {
   }
 
   _final(cb) {
-    // As Node's net: a socket not yet connected, or never, finishes once it connects.
-    if (this.pending) {
+    // A socket still connecting finishes once it connects. Line difference: Node 20's net
+    // waits for 'connect' also when the socket never started connecting (pending); 22+
+    // finish it at once.
+    if (FINAL_WAITS_WHEN_PENDING ? this.pending : this.connecting) {
       this.once('connect', () => this._final(cb));
       return;
     }
@@ -728,8 +733,7 @@ class Socket extends stream.Duplex {
   // Node's net validates nothing here: any value is taken through Boolean() and
   // `~~(ms / 1000)` (so only a Symbol or a BigInt delay throws, from JavaScript itself).
   setKeepAlive(enable, initialDelayMsecs) {
-    // Line difference (Node 24+): an options object { enable, initialDelay } as the first
-    // argument. Told by the running net's own signature (it takes interval and count too).
+    // Line difference (Node 24+): an options object { enable, initialDelay } first.
     if (KEEPALIVE_OPTIONS && enable !== null && typeof enable === 'object') {
       ({ enable, initialDelay: initialDelayMsecs } = enable);
     }
