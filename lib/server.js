@@ -125,13 +125,15 @@ class Server extends EventEmitter {
     if (options.signal !== undefined) {
       validateAbortSignal(options.signal, 'options.signal');
       const signal = options.signal;
+      // An aborted signal closes the server on the next tick; as in Node's net, listen()
+      // still checks and binds first (and 'listening' is then never emitted).
       if (signal.aborted) {
         process.nextTick(() => this.close());
-        return this;
+      } else {
+        const onAbort = () => this.close();
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.once('close', () => signal.removeEventListener('abort', onAbort));
       }
-      const onAbort = () => this.close();
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.once('close', () => signal.removeEventListener('abort', onAbort));
     }
 
     if (typeof options.fd === 'number' && options.fd >= 0) {
