@@ -190,3 +190,14 @@ test('parity: a Unix path too long for sun_path: cut on Node 20 and 22, refused 
     return events;
   }));
 });
+
+test('parity: an empty localAddress binds nothing: the connect goes through', async () => {
+  same(await sideBySide(async (run) => {
+    const server = await run.listen();
+    const s = run.track(run.net.connect({ port: server.address().port, host: '127.0.0.1', localAddress: '' }));
+    return new Promise((resolve) => {
+      s.once('connect', () => resolve('connect'));
+      s.once('error', (err) => resolve(errorShape(err)));
+    });
+  }));
+});
