@@ -141,8 +141,9 @@ class Server extends EventEmitter {
       return this;
     }
 
-    // Coerced as Node's handle coerces it: a non-number backlog becomes 0, not an error.
-    const backlog = Number(options.backlog || backlogFromArgs || 511) | 0;
+    // Coerced as Node's handle coerces it (a non-number backlog becomes 0, a Symbol throws),
+    // and only when the handle listens: after the port and path checks, after a lookup.
+    const backlog = () => Number(options.backlog || backlogFromArgs || 511) | 0;
     if (typeof options.port === 'number' || typeof options.port === 'string') {
       validatePort(options.port, 'options.port');
       const port = options.port | 0;
@@ -151,7 +152,7 @@ class Server extends EventEmitter {
       if (options.host) {
         this._lookupAndListen(port, options.host, backlog, options);
       } else {
-        this._listenTcp(options.host || null, port, backlog, options);
+        this._listenTcp(options.host || null, port, backlog(), options);
       }
       return this;
     }
@@ -162,7 +163,7 @@ class Server extends EventEmitter {
           'can not set readableAll or writableAllt to true when path is abstract unix socket');
       }
       this[kPipeName] = options.path;
-      this._listenPath(String(options.path), backlog, options);
+      this._listenPath(String(options.path), backlog(), options);
       return this;
     }
 
@@ -173,6 +174,7 @@ class Server extends EventEmitter {
     throw new ERR_INVALID_ARG_VALUE('options', options);
   }
 
+  // `backlog` is a function: Node's net reads the value only once the lookup answered.
   _lookupAndListen(port, host, backlog, options) {
     if (dns === undefined) dns = require('node:dns');
     const listeningId = this._listeningId;
@@ -183,7 +185,7 @@ class Server extends EventEmitter {
         this.emit('error', err);
         return;
       }
-      this._listenTcp(address, port, backlog, options);
+      this._listenTcp(address, port, backlog(), options);
     });
   }
 
