@@ -160,7 +160,9 @@ function describe(v, roles, depth = 0, key = '') {
     case 'function': return `function ${v.name}`;
     case 'string': return `'${norm(v)}'`;
     case 'number': {
-      const name = Object.keys(ports).find((k) => ports[k] === v);
+      // A port the kernel picked may be one that was refused a moment before: under a
+      // port key only the servers that stay up are named.
+      const name = Object.keys(ports).find((k) => ports[k] === v && (!/port/i.test(key) || !k.startsWith('refused')));
       if (name) return `<${name}>`;
       if (/port/i.test(key) && Number.isInteger(v) && v > 0) return 'port';
       if (Number.isInteger(v) && v >= 32768 && v <= 60999) return '<eport>';
