@@ -118,7 +118,8 @@ function lookupAndConnect(self, options) {
     autoSelectFamilyAttemptTimeout = defaults.autoSelectFamilyAttemptTimeout;
   }
 
-  const target = { port, localAddress, localPort: localPort || undefined };
+  // A falsy local address or port ('' or 0) binds nothing, as in net.
+  const target = { port, localAddress: localAddress || undefined, localPort: localPort || undefined };
 
   // An IP literal needs no lookup; connect on the next tick, as Node does (at once from a
   // bound socket, so that its local address is known on return). Any other host, a string

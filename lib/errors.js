@@ -7,7 +7,7 @@
 const util = require('util');
 const line = require('./node-line');
 
-const { inspect } = util;
+const { format, inspect } = util;
 
 // libuv's "end of file"; Node names it EOF rather than an errno.
 const UV_EOF = -4095;
@@ -219,8 +219,8 @@ defineCode('ERR_MISSING_ARGS', TypeError, (...args) => {
   return `The ${joinWords(names, 'and')} ${noun} must be specified`;
 });
 
-// Node formats the value with %s: 1n reads '1n', an object is inspected.
-defineCode('ERR_INVALID_IP_ADDRESS', TypeError, (ip) => util.format('Invalid IP address: %s', ip));
+// Node formats these with util.format's %s (10n, {}, [], Symbol(s)), not String().
+defineCode('ERR_INVALID_IP_ADDRESS', TypeError, (ip) => format('Invalid IP address: %s', ip));
 defineCode('ERR_INVALID_ADDRESS_FAMILY', RangeError,
   (addressType, host, port) => `Invalid address family: ${addressType} ${host}:${port}`,
   (err, [, host, port]) => {
@@ -228,7 +228,7 @@ defineCode('ERR_INVALID_ADDRESS_FAMILY', RangeError,
     err.port = port;
   });
 defineCode('ERR_IP_BLOCKED', Error, (ip) => `IP(${ip}) is blocked by net.BlockList`);
-defineCode('ERR_INVALID_FD_TYPE', TypeError, (type) => `Unsupported fd type: ${type}`);
+defineCode('ERR_INVALID_FD_TYPE', TypeError, (type) => format('Unsupported fd type: %s', type));
 defineCode('ERR_INVALID_HANDLE_TYPE', TypeError, () => 'This handle type cannot be sent');
 defineCode('ERR_INVALID_THIS', TypeError, (type) => `Value of "this" must be of type ${type}`);
 defineCode('ERR_SOCKET_BAD_TYPE', TypeError,
@@ -342,6 +342,15 @@ function genericNodeError(message, props) {
   return err;
 }
 
+// An error Node's C++ layer throws (a TypeError or RangeError with a `code` and a bare
+// message), e.g. writeBuffer's "Second argument must be a buffer".
+function nativeError(Base, code, message) {
+  const err = new Base(message);
+  err.code = code;
+  Error.captureStackTrace(err, nativeError);
+  return err;
+}
+
 // What net reports when every address of a host failed: the first error's code,
 // an empty message, and a stack header `AggregateError [ECONNREFUSED]: `.
 function aggregateError(errors, message = '') {
@@ -370,6 +379,7 @@ module.exports = {
   uvExceptionWithHostPort,
   dnsException,
   genericNodeError,
+  nativeError,
   aggregateError,
   AbortError,
   hideStackFrames,

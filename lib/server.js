@@ -1,8 +1,9 @@
 'use strict';
 
-// net.Server: an EventEmitter over a native ServerHandle. Binding to an IP literal (or
-// no host) happens synchronously inside listen(), so address() is valid on the next
-// line; errors are still emitted asynchronously, as Node does.
+// net.Server: an EventEmitter over a native ServerHandle. Binding with no host happens
+// synchronously inside listen(), so address() is valid on the next line; a host, even an
+// IP literal, goes through dns.lookup first, as in Node's net. Errors are still emitted
+// asynchronously, as Node does.
 
 const EventEmitter = require('node:events');
 const fs = require('node:fs');
@@ -11,6 +12,7 @@ const { getDefaultHighWaterMark } = require('node:stream');
 const line = require('./node-line');
 const { boundSocketOf, adopt } = require('./bound-socket');
 const { ServerHandle, SocketHandle, guessHandleType, kind, kOnEvent, own, disown } = require('./binding');
+const { unixName } = require('./unix-path');
 const {
   codes, errnoException, exceptionWithHostPort, uv, uvExceptionWithHostPort,
 } = require('./errors');
@@ -41,6 +43,8 @@ const kPipe = Symbol('kPipe');
 const kUnlink = Symbol('kUnlink');
 // Node's handle of an adopted BoundSocket: closed with the server.
 const kAdopted = Symbol('kAdopted');
+// The path of the last listen(path) (Node's _pipeName): never cleared.
+const kPipeName = Symbol('kPipeName');
 
 let dns;
 let cluster;
@@ -122,19 +126,22 @@ class Server extends EventEmitter {
     // listen(), listen(cb), listen(null[, cb]) and { port: undefined | null }: any free port.
     if (args.length === 0 || typeof args[0] === 'function' ||
         (typeof options.port === 'undefined' && 'port' in options) || options.port === null) {
-      options = { ...options, port: 0 };
+      // Node's net writes it into the caller's options.
+      options.port = 0;
     }
 
     if (options.signal !== undefined) {
       validateAbortSignal(options.signal, 'options.signal');
       const signal = options.signal;
+      // An aborted signal closes the server on the next tick; as in Node's net, listen()
+      // still checks and binds first (and 'listening' is then never emitted).
       if (signal.aborted) {
         process.nextTick(() => this.close());
-        return this;
+      } else {
+        const onAbort = () => this.close();
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.once('close', () => signal.removeEventListener('abort', onAbort));
       }
-      const onAbort = () => this.close();
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.once('close', () => signal.removeEventListener('abort', onAbort));
     }
 
     if (typeof options.fd === 'number' && options.fd >= 0) {
@@ -142,16 +149,18 @@ class Server extends EventEmitter {
       return this;
     }
 
-    // Coerced as Node's handle coerces it: a non-number backlog becomes 0, not an error.
-    const backlog = Number(options.backlog || backlogFromArgs || 511) | 0;
+    // Coerced as Node's handle coerces it (a non-number backlog becomes 0, a Symbol throws),
+    // and only when the handle listens: after the port and path checks, after a lookup.
+    const backlog = () => Number(options.backlog || backlogFromArgs || 511) | 0;
     if (typeof options.port === 'number' || typeof options.port === 'string') {
       validatePort(options.port, 'options.port');
       const port = options.port | 0;
-      // A host that is no IP string goes to dns.lookup, which refuses a non-string as net's does.
-      if (options.host && !isIPString(options.host)) {
+      // Node's net looks up every host, IP literals too: address() is null until then, and
+      // a listen() or close() before the answer wins.
+      if (options.host) {
         this._lookupAndListen(port, options.host, backlog, options);
       } else {
-        this._listenTcp(options.host || null, port, backlog, options);
+        this._listenTcp(options.host || null, port, backlog(), options);
       }
       return this;
     }
@@ -161,7 +170,8 @@ class Server extends EventEmitter {
         throw new ERR_INVALID_ARG_VALUE('options', options,
           'can not set readableAll or writableAllt to true when path is abstract unix socket');
       }
-      this._listenPath(String(options.path), backlog, options);
+      this[kPipeName] = options.path;
+      this._listenPath(String(options.path), backlog(), options);
       return this;
     }
 
@@ -172,6 +182,7 @@ class Server extends EventEmitter {
     throw new ERR_INVALID_ARG_VALUE('options', options);
   }
 
+  // `backlog` is a function: Node's net reads the value only once the lookup answered.
   _lookupAndListen(port, host, backlog, options) {
     if (dns === undefined) dns = require('node:dns');
     const listeningId = this._listeningId;
@@ -182,7 +193,7 @@ class Server extends EventEmitter {
         this.emit('error', err);
         return;
       }
-      this._listenTcp(address, port, backlog, options);
+      this._listenTcp(address, port, backlog(), options);
     };
     if (!line.listenSkipsLinkLocal) {
       dns.lookup(host, listen);
@@ -233,7 +244,7 @@ class Server extends EventEmitter {
       return;
     }
     const handle = new ServerHandle();
-    let err = handle.bindUnix(path);
+    let err = handle.bindUnix(unixName(path));
     // libuv reports a missing directory as EACCES, for Windows' sake; Node users see that.
     if (err === uv.ENOENT) err = uv.EACCES;
     if (err === 0) err = handle.listen(backlog, this.pauseOnConnect);
@@ -411,7 +422,8 @@ class Server extends EventEmitter {
   }
 
   address() {
-    if (!this._handle) return null;
+    // As Node's net: the name of the last listen(path), even once closed or if it failed.
+    if (!this._handle) return this[kPipeName] ?? null;
     if (this[kPath] !== null) return this[kPath];
     // Node knows a Unix server's name only from listen(path): one taken by fd has none.
     if (this[kPipe]) return null;

@@ -9,7 +9,8 @@ const { isUint8Array } = require('node:util/types');
 const {
   SocketHandle, afterPoll, currentTurn, guessHandleType, kind, kOnEvent, own, disown,
 } = require('./binding');
-const { codes, errnoException, exceptionWithHostPort, uv } = require('./errors');
+const { unixName, refusedAtOnce } = require('./unix-path');
+const { codes, nativeError, errnoException, exceptionWithHostPort, uv } = require('./errors');
 const {
   getTimerDuration,
   validateAbortSignal,
@@ -51,6 +52,8 @@ const kSetKeepAliveInitialDelay = Symbol('kSetKeepAliveInitialDelay');
 // Node 24's probe interval and count (lib/keep-alive-probes.js).
 const kKeepAliveProbes = Symbol('kKeepAliveProbes');
 const kResetOnDestroy = Symbol('kResetOnDestroy');
+// Set from _final's shutdown until it is done: { peer } (the peer's address then).
+const kShutdown = Symbol('kShutdown');
 const kAttempt = Symbol('kAttempt');
 // The 'net' performance measurement of the connect in progress (lib/perf.js).
 const kPerf = Symbol('kPerf');
@@ -80,6 +83,12 @@ class Socket extends stream.Duplex {
       throw new ERR_INVALID_ARG_VALUE(`options.${name}`,
         options.readableObjectMode || options.writableObjectMode, 'is not supported');
     }
+    // Node's net checks this before it copies the options, and raises a negative delay to 0
+    // in the caller's own object.
+    if (typeof options?.keepAliveInitialDelay !== 'undefined') {
+      validateNumber(options.keepAliveInitialDelay, 'options.keepAliveInitialDelay');
+      if (options.keepAliveInitialDelay < 0) options.keepAliveInitialDelay = 0;
+    }
     if (typeof options === 'number') options = { fd: options };
     else options = { ...options };
     // The handle emits 'close' itself, after the native socket is gone.
@@ -106,6 +115,7 @@ class Socket extends stream.Duplex {
     this[kTimeout] = null;
     this[kUnref] = false;
     this[kResetOnDestroy] = false;
+    this[kShutdown] = null;
     this[kAttempt] = null;
     this[kPerf] = null;
     // The end of the stream (EOF or a read error) found while reading was stopped or reads
@@ -145,12 +155,8 @@ class Socket extends stream.Duplex {
     }
     this[kSetNoDelay] = Boolean(options.noDelay);
     this[kSetKeepAlive] = Boolean(options.keepAlive);
-    this[kSetKeepAliveInitialDelay] = 0;
+    this[kSetKeepAliveInitialDelay] = ~~(options.keepAliveInitialDelay / 1000);
     this[kKeepAliveProbes] = {};
-    if (options.keepAliveInitialDelay !== undefined) {
-      validateNumber(options.keepAliveInitialDelay, 'options.keepAliveInitialDelay');
-      this[kSetKeepAliveInitialDelay] = Math.max(0, Math.floor(options.keepAliveInitialDelay / 1000));
-    }
 
     typeOfService.takeOption(this, options);
 
@@ -228,7 +234,7 @@ class Socket extends stream.Duplex {
     if (this[kSetNoDelay] && handle.setNoDelay) handle.setNoDelay(true);
     if (this[kSetKeepAlive] && handle.setKeepAlive) {
       const probes = this[kKeepAliveProbes];
-      handle.setKeepAlive(true, this[kSetKeepAliveInitialDelay], probes.interval, probes.count);
+      handle.setKeepAlive(true, Math.max(0, this[kSetKeepAliveInitialDelay]), probes.interval, probes.count);
     }
   }
 
@@ -518,6 +524,10 @@ class Socket extends stream.Duplex {
       }
       result = this._handle.writev(buffers);
     } else if (typeof data === 'string') {
+      if (encoding === 'buffer') {
+        // Node's net hands a string written with encoding 'buffer' to writeBuffer as it is.
+        throw nativeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'Second argument must be a buffer');
+      }
       if (encoding === 'utf8' || encoding === 'utf-8') {
         bytes = Buffer.byteLength(data);
         result = this._handle.writeUtf8String(data);
@@ -557,15 +567,25 @@ class Socket extends stream.Duplex {
       return;
     }
     if (!this._handle) return cb();
+    // Node's shutdown is a request libuv carries out on a later turn of the loop; rsnet's
+    // happens at once, and on loopback the peer's FIN can close the connection before the
+    // next line runs. Until the request is done, the peer's address is as Node would
+    // still read it, and a reset is refused (see _destroy).
+    const peer = this._peername === null ? this._handle.remoteAddress() : null;
+    this[kShutdown] = { peer: peer && peer.family !== 'unix' ? peer : null };
+    const done = (err) => {
+      this[kShutdown] = null;
+      cb(err);
+    };
     const result = this._handle.shutdown();
     // A libuv shutdown completes after the poll phase (libuv's pending phase), never
     // inside end(); a write queued in an immediate before it finds the socket finished.
-    if (result === 0 || result === uv.ENOTCONN) return afterPoll(cb);
+    if (result === 0 || result === uv.ENOTCONN) return afterPoll(done);
     if (result === 1) {
-      this[kShutdownCallback] = cb;
+      this[kShutdownCallback] = done;
       return;
     }
-    cb(errnoException(result, 'shutdown'));
+    done(errnoException(result, 'shutdown'));
   }
 
   _destroy(exception, cb) {
@@ -583,6 +603,8 @@ class Socket extends stream.Duplex {
     this[kBufferRest] = null;
     this[kHeld] = null;
     this[kWants] = false;
+    const shutting = this[kShutdown] !== null;
+    this[kShutdown] = null;
     if (this[kTimeout]) {
       clearTimeout(this[kTimeout]);
       this[kTimeout] = null;
@@ -592,6 +614,24 @@ class Socket extends stream.Duplex {
       const handle = this._handle;
       debug('close handle');
       disown(handle);
+      if (this[kResetOnDestroy] && shutting) {
+        // libuv refuses to reset a stream with a shutdown pending (EINVAL): Node's net emits
+        // that at once, and never closes the handle, so no 'close' follows. rsnet does close
+        // it, quietly.
+        this[kResetOnDestroy] = false;
+        handle.close();
+        this._handle = null;
+        this[kWriteCallback] = null;
+        this[kShutdownCallback] = null;
+        this.emit('error', errnoException(uv.EINVAL, 'reset'));
+        cb(exception);
+        if (this._server) {
+          this._server._connections--;
+          this._server._emitCloseIfDrained();
+          this._server = null;
+        }
+        return;
+      }
       if (this[kResetOnDestroy]) {
         this[kResetOnDestroy] = false;
         handle.reset();
@@ -630,6 +670,8 @@ class Socket extends stream.Duplex {
     if (Array.isArray(args[0]) && args[0][connect.kNormalized]) normalized = args[0];
     else normalized = connect.normalizeArgs(args);
     const [options, cb] = normalized;
+    // In net's order: the callback is added even when the arguments are then refused.
+    if (cb !== null) this.once('connect', cb);
     if (options.port === undefined && options.path == null) {
       throw new ERR_MISSING_ARGS(['options', 'port', 'path']);
     }
@@ -640,8 +682,7 @@ class Socket extends stream.Duplex {
       this._sockname = null;
       this._undestroy();
     }
-    if (cb !== null) this.once('connect', cb);
-    if (options.timeout) this.setTimeout(options.timeout);
+    // (options.timeout is net.connect()'s, not this method's.)
     // A second connect() on a live socket reuses its handle and the kernel decides.
     if (!this._handle) {
       this._setHandle(new SocketHandle());
@@ -652,7 +693,8 @@ class Socket extends stream.Duplex {
     this.connecting = true;
     // An adopted BoundSocket's own kind says whether this is a Unix or a TCP connect.
     const bound = this[boundSocket.kBoundSource];
-    const pipe = bound && this._handle ? bound.path !== undefined : options.path != null;
+    // A falsy path (0, NaN, '') is no path to net: the port is used.
+    const pipe = bound && this._handle ? bound.path !== undefined : Boolean(options.path);
     if (pipe) connect.connectPath(this, options.path);
     else connect.lookupAndConnect(this, options);
     return this;
@@ -666,7 +708,7 @@ class Socket extends stream.Duplex {
     let result;
     if (attempt.path !== undefined) {
       handle.pipe = true;
-      result = handle.connectUnix(attempt.path, reading);
+      result = handle.connectUnix(unixName(attempt.path), reading);
     } else {
       // The family a lookup named, which the address must be in.
       const family = isIP(attempt.address);
@@ -705,8 +747,14 @@ class Socket extends stream.Duplex {
     if (attempt.onError) return attempt.onError(result);
     // libuv reports a Unix socket's connect error from its callback, on a later tick.
     // A TCP connect that fails at once is destroyed with no attempt event, as in Node.
-    if (attempt.path !== undefined) process.nextTick(() => this._connectFailed(attempt, result));
-    else this.destroy(syncConnectException(result, attempt, this._getsockname()));
+    if (attempt.path !== undefined && !refusedAtOnce(attempt.path)) {
+      process.nextTick(() => this._connectFailed(attempt, result));
+    } else if (attempt.path !== undefined) {
+      // Node's Pipe handle has no getsockname: the local end reads 'undefined:undefined'.
+      this.destroy(exceptionWithHostPort(result, 'connect', attempt.path, undefined, 'undefined:undefined'));
+    } else {
+      this.destroy(syncConnectException(result, attempt, this._getsockname()));
+    }
   }
 
   _connectFailed(attempt, errno) {
@@ -760,6 +808,7 @@ class Socket extends stream.Duplex {
       clearTimeout(this[kTimeout]);
       this[kTimeout] = null;
     }
+    // The callback is checked only once the timer is cleared (or armed), as in Node's net.
     if (msecs === 0) {
       if (callback !== undefined) {
         validateFunction(callback, 'callback');
@@ -794,15 +843,13 @@ class Socket extends stream.Duplex {
     return this;
   }
 
+  // Node's net validates nothing here: any value is taken through Boolean() and
+  // `~~(ms / 1000)` (so only a Symbol or a BigInt delay throws, from JavaScript itself).
   setKeepAlive(enable, initialDelayMsecs, intervalMsecs, count) {
     let probes;
     [enable, initialDelayMsecs, probes] = keepAliveArgs(enable, initialDelayMsecs, intervalMsecs, count);
     const on = Boolean(enable);
-    let delay = 0;
-    if (initialDelayMsecs !== undefined && initialDelayMsecs !== null) {
-      validateNumber(initialDelayMsecs, 'initialDelay');
-      delay = Math.max(0, Math.floor(initialDelayMsecs / 1000));
-    }
+    const delay = ~~(initialDelayMsecs / 1000);
     if (!this._handle) {
       this[kSetKeepAlive] = on;
       this[kSetKeepAliveInitialDelay] = delay;
@@ -816,7 +863,7 @@ class Socket extends stream.Duplex {
       this[kSetKeepAlive] = on;
       this[kSetKeepAliveInitialDelay] = delay;
       this[kKeepAliveProbes] = probes;
-      this._handle.setKeepAlive(on, delay, probes.interval, probes.count);
+      this._handle.setKeepAlive(on, Math.max(0, delay), probes.interval, probes.count);
     }
     return this;
   }
@@ -828,7 +875,7 @@ class Socket extends stream.Duplex {
   _getpeername() {
     if (!this._handle || this.connecting) return this._peername || {};
     if (!this._peername) {
-      const info = this._handle.remoteAddress();
+      const info = (this[kShutdown] && this[kShutdown].peer) || this._handle.remoteAddress();
       if (!info || info.family === 'unix') return {};
       this._peername = info;
     }

@@ -137,11 +137,19 @@ function validatePort(port, name = 'Port', allowZero = true) {
   return Number(port) >>> 0;
 }
 
-// socket.setTimeout()'s check: a finite number >= 0. Returns it unchanged.
+const TIMEOUT_MAX = 2 ** 31 - 1;
+
+// socket.setTimeout()'s check: a finite number >= 0. As Node's timers, a longer one is
+// cut to the longest a timer takes, with a TimeoutOverflowWarning.
 function getTimerDuration(msecs, name) {
   requireNumber(msecs, name);
   if (msecs < 0 || !Number.isFinite(msecs)) {
     throw new ERR_OUT_OF_RANGE(name, 'a non-negative finite number', msecs);
+  }
+  if (msecs > TIMEOUT_MAX) {
+    process.emitWarning(`${msecs} does not fit into a 32-bit signed integer.` +
+      `\nTimer duration was truncated to ${TIMEOUT_MAX}.`, 'TimeoutOverflowWarning');
+    return TIMEOUT_MAX;
   }
   return msecs;
 }

@@ -5,7 +5,7 @@
 // with a time bound; at the end a table gives the figures: connections held, cycles run,
 // bytes checked, faults injected, random calls made, peak RSS.
 //
-//   node stress/run.js [--small] [--seed=N] [--only=load,integrity,memory,faults,fuzz,gc,valgrind] [--quiet]
+//   node stress/run.js [--small] [--seed=N] [--only=load,integrity,memory,faults,fuzz,parity,gc,valgrind] [--quiet]
 //
 // RSNET_STRESS_IMPL=node runs the same suite on Node's own net, a check of the suite itself.
 
@@ -95,6 +95,12 @@ async function main() {
     rows.push(['random calls made', num(fuzz.randomCalls), `seed ${fuzz.seed}; ${num(fuzz.threw)} threw, ${
       num(fuzz.errorEvents)} 'error' events, ${num(fuzz.reentrant)} from listeners; control on Node's net: ${
       num(fuzz.controlCalls)}`]);
+  }
+  if (results.parity) {
+    const p = f('parity');
+    rows.push(['parity calls compared', num(p.calls), `seed ${p.seed}, Node ${p.node}: ${num(p.differences)} differences ` +
+      `from Node's net (${num(p.sync)} calls, ${num(p.async)} cases' async errors) in ${num(p.cases)} cases; ` +
+      `control net vs net: ${num(p.control)}`]);
   }
   if (results.gc) {
     rows.push(['connections under GC', num(gc.connections), `fds ${gc.fdStart} -> ${gc.fdEnd}; RSS after GC ${

@@ -9,6 +9,7 @@ const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { MiB, ROOT } = require('./util');
 const { runChild, endProblems, tail } = require('./child');
+const { parity } = require('./parity');
 
 const SCENARIOS_DIR = path.join(__dirname, '..', 'scenarios');
 
@@ -31,6 +32,7 @@ const SIZES = {
     faultsTimeoutMs: 300000,
     fuzz: { calls: 50000, rssGrowthMiB: 96, exitWithinMs: 5000 },
     fuzzTimeoutMs: 240000,
+    parity: { calls: 20000, control: true, timeoutMs: 240000 },
     gc: { rounds: 8, warmupRounds: 2, connectionsPerRound: 4000, parallel: 100, rssGrowthMiB: 48, lateGrowthMiB: 12 },
     gcTimeoutMs: 180000,
     valgrind: true,
@@ -49,6 +51,7 @@ const SIZES = {
     faultsTimeoutMs: 50000,
     fuzz: { calls: 3000, rssGrowthMiB: 64, exitWithinMs: 3000 },
     fuzzTimeoutMs: 30000,
+    parity: { calls: 3000, control: true, timeoutMs: 60000 },
     gc: { rounds: 4, warmupRounds: 2, connectionsPerRound: 800, parallel: 50, rssGrowthMiB: 48, lateGrowthMiB: 12 },
     gcTimeoutMs: 30000,
     valgrind: false,
@@ -295,6 +298,7 @@ const SCENARIOS = [
   ['faults', '4. faults survived', (size, seed, log, extra = {}) => runScenario('faults',
     { ...SIZES[size].faults, seed, ...extra }, { timeoutMs: SIZES[size].faultsTimeoutMs, log })],
   ['fuzz', '5. hostile input', fuzz],
+  ['parity', '5b. validation parity (differential)', (size, seed, log) => parity({ ...SIZES[size].parity, seed, log })],
   ['gc', '6. clean under tools (GC)', (size, seed, log) => runScenario('gc', { ...SIZES[size].gc, seed },
     { timeoutMs: SIZES[size].gcTimeoutMs, execArgv: ['--expose-gc'], log })],
   ['valgrind', '6. clean under tools (valgrind)', (size, seed, log) => (SIZES[size].valgrind ?
