@@ -98,8 +98,11 @@ function lookupAndConnect(self, options) {
     }
     autoSelectFamily = false;
   }
-  // Only a string reaches the native connect; net would coerce an IP-like object there.
-  if (localAddress && !isIPString(localAddress)) throw new ERR_INVALID_IP_ADDRESS(localAddress);
+  // isIP() first, as net calls it (a Symbol throws its TypeError there); then only a string
+  // reaches the native connect, where net would coerce an IP-like object.
+  if (localAddress && (!isIP(localAddress) || typeof localAddress !== 'string')) {
+    throw new ERR_INVALID_IP_ADDRESS(localAddress);
+  }
   if (localPort) validateNumber(localPort, 'options.localPort');
   if (typeof port !== 'undefined') {
     if (typeof port !== 'number' && typeof port !== 'string') {
