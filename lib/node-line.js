@@ -60,6 +60,10 @@ module.exports = Object.freeze({
   exactAbstractNames: uvAtLeast(1, 48),
   chmodSetsExactMode: uvAtLeast(1, 48),
   namesEmptyClass: namesEmptyClass(),
+  // The libuv of Node 20 and 22 copies a Unix path into sockaddr_un's 108-byte sun_path and
+  // cuts what does not fit, so a longer path binds or connects by its first bytes; from
+  // Node 24 on (UV_PIPE_NO_TRUNCATE) the same call fails with EINVAL.
+  truncatesUnixPaths: major < 24,
   // Node 24: socket.setTypeOfService()/getTypeOfService() and the typeOfService option.
   typeOfService: typeof nodeNet.Socket.prototype.setTypeOfService === 'function',
   // Node 24: setKeepAlive() takes the probes' interval and count, or an options object.

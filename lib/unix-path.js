@@ -1,16 +1,15 @@
 'use strict';
 
-// The name a Unix socket is bound or connected by, on the running Node line.
-//
-// Line difference: the libuv of Node 20 and 22 copies a path into sockaddr_un's 108-byte
-// sun_path and cuts what does not fit, so a longer path binds or connects by its first
-// bytes; from Node 24 on the same call fails with EINVAL, as rsnet's native side does.
-// Errors and address() name the whole path on every line. (libuv keeps 108 bytes with no
+// The name a Unix socket is bound or connected by, on the running Node line: see
+// lib/node-line.js's truncatesUnixPaths. Errors and address() name the whole path on every
+// line. (libuv keeps 108 bytes with no
 // NUL; Rust's socket address needs the NUL, so rsnet keeps 107: a Node 20 client and an
 // rsnet server on the same over-long path do not meet.)
 
+const line = require('./node-line');
+
 const SUN_PATH_MAX = 107;
-const TRUNCATES = Number(process.versions.node.split('.')[0]) < 24;
+const TRUNCATES = line.truncatesUnixPaths;
 
 function unixName(path) {
   if (!TRUNCATES || path.startsWith('\0') || Buffer.byteLength(path) <= SUN_PATH_MAX) return path;
