@@ -23,6 +23,8 @@ const { pipeline } = require('node:stream/promises');
 const { setTimeout: delay } = require('node:timers/promises');
 const nodeNet = require('node:net');
 
+const { pattern } = require('./helpers/compare');
+
 const ROOT = path.join(__dirname, '..');
 const rsnet = require(ROOT);
 
@@ -217,18 +219,6 @@ function lineReader(child) {
   };
 }
 
-// Deterministic bytes: a seeded xorshift32 stream.
-function pattern(size, seed = 0x2545f491) {
-  const out = Buffer.allocUnsafe(size);
-  let x = seed >>> 0;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 function sha256(data) {
   return crypto.createHash('sha256').update(data).digest('hex');

@@ -13,19 +13,9 @@ const nodeNet = require('node:net');
 const { PerformanceObserver } = require('node:perf_hooks');
 
 const rsnet = require('..');
-const { delay, errorShape, next, record, sideBySide, tmpPath, until } = require('./helpers/compare');
+const { delay, errorShape, next, outcome, record, sideBySide, tmpPath, until } = require('./helpers/compare');
 
 const T = { timeout: 20000 };
-
-// What fn() threw (its shape), or what it returned.
-function outcome(fn, run) {
-  try {
-    const value = fn();
-    return { returned: typeof value === 'object' && value !== null ? value.constructor.name : value };
-  } catch (err) {
-    return { threw: errorShape(err, run) };
-  }
-}
 
 // A connected pair: `client` from the implementation under test, `peer` Node's.
 async function pair(run, serverOptions = {}) {

@@ -10,7 +10,7 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 
-const { delay, next, sideBySide } = require('./helpers/compare');
+const { delay, next, pattern, sideBySide } = require('./helpers/compare');
 
 const T = { timeout: 30000 };
 const KiB = 1024;
@@ -18,18 +18,6 @@ const MiB = 1024 * KiB;
 // Node reads at most 64 KiB at a time: a paused stream may hold one such read above its mark.
 const READ_SIZE = 64 * KiB;
 
-// Deterministic bytes, so that loss, duplication or reordering shows in the digest.
-function payload(size, seed) {
-  const out = Buffer.alloc(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 const digest = (buffers) => crypto.createHash('sha256').update(Buffer.concat(buffers)).digest('hex');
 
@@ -69,7 +57,7 @@ function watchReentrantEnd(socket) {
 
 test('read-side: pause() on every chunk keeps readableLength within net\'s, and loses no byte', T,
   async () => {
-    const data = payload(4 * MiB, 16);
+    const data = pattern(4 * MiB, 16);
     const { node, rsnet } = await sideBySide(async (run) => {
       const server = await sender(run, data);
       const socket = run.track(run.net.connect(server.address().port, '127.0.0.1'));
@@ -110,7 +98,7 @@ test('read-side: pause() on every chunk keeps readableLength within net\'s, and 
   });
 
 test('read-side: one read() per \'readable\' keeps readableLength within net\'s', T, async () => {
-  const data = payload(3 * MiB, 17);
+  const data = pattern(3 * MiB, 17);
   const { node, rsnet } = await sideBySide(async (run) => {
     const server = await sender(run, data);
     const socket = run.track(run.net.connect(server.address().port, '127.0.0.1'));
@@ -150,7 +138,7 @@ test('read-side: one read() per \'readable\' keeps readableLength within net\'s'
 
 test('read-side: data read ahead while paused comes in chunks like net\'s after resume()', T,
   async () => {
-    const data = payload(8 * MiB, 18);
+    const data = pattern(8 * MiB, 18);
     const { node, rsnet } = await sideBySide(async (run) => {
       // Small writes, one per turn of the loop: a reader that keeps reading sees many small
       // reads, where one that leaves them in the kernel later reads them merged.

@@ -16,6 +16,7 @@ const {
   delay,
   errorShape,
   next,
+  outcome,
   record,
   sideBySide,
   tmpPath,
@@ -32,16 +33,6 @@ const PEER_EVENTS = ['data', 'end', 'finish', 'error', 'close'];
 // The event names of a record() log: errors as 'error', events with arguments by name.
 function names(events) {
   return events.map((e) => (typeof e === 'string' ? e : e.error ? 'error' : e[0]));
-}
-
-// What fn() threw (its shape), or what it returned.
-function outcome(fn, run) {
-  try {
-    const value = fn();
-    return { returned: typeof value === 'object' && value !== null ? value.constructor.name : value };
-  } catch (err) {
-    return { threw: errorShape(err, run) };
-  }
 }
 
 // A dns.lookup-compatible function that answers `answer` (an array of {address, family})

@@ -39,6 +39,9 @@ module.exports = Object.freeze({
   blockList: typeof nodeNet.BlockList.isBlockList === 'function',
   // reusePort (SO_REUSEPORT) came with Node 22.12; older lines ignore it.
   reusePort: major > 22 || (major === 22 && Number(process.versions.node.split('.')[1]) >= 12),
+  // Node 22: listen({ port, ipv6Only: true }) without a host binds '::' IPv6-only; Node 20
+  // passed ipv6Only on only with a host, so it bound dual-stack there.
+  ipv6OnlyWithoutHost: major >= 22,
   // Node 22: maxConnections applies whenever it is not null or undefined, so 0 drops every
   // connection; Node 20 applied it only when truthy.
   maxConnectionsUnlessNullish: major >= 22,

@@ -224,6 +224,30 @@ async function until(predicate, what = 'condition', ms = 3000) {
   }
 }
 
+// What fn() threw (its shape), or what it returned (an object by its class's name).
+function outcome(fn, run) {
+  try {
+    const value = fn();
+    return { returned: typeof value === 'object' && value !== null ? value.constructor.name : value };
+  } catch (err) {
+    return { threw: errorShape(err, run) };
+  }
+}
+
+// Deterministic bytes, a seeded xorshift32 stream: lost, repeated or reordered bytes show
+// in a comparison or a digest.
+function pattern(size, seed = 0x2545f491) {
+  const out = Buffer.allocUnsafe(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
 function caught(fn) {
   try {
     fn();
@@ -240,6 +264,8 @@ module.exports = {
   delay,
   errorShape,
   next,
+  outcome,
+  pattern,
   record,
   sideBySide,
   tmpPath,
