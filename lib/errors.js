@@ -334,14 +334,6 @@ function dnsException(code, syscall, hostname) {
   return err;
 }
 
-// An Error with extra own fields, e.g. EPIPE "This socket has been ended by the other party".
-function genericNodeError(message, props) {
-  const err = new Error(message);
-  Object.assign(err, props);
-  Error.captureStackTrace(err, genericNodeError);
-  return err;
-}
-
 // An error Node's C++ layer throws (a TypeError or RangeError with a `code` and a bare
 // message), e.g. writeBuffer's "Second argument must be a buffer".
 function nativeError(Base, code, message) {
@@ -378,7 +370,6 @@ module.exports = {
   exceptionWithHostPort,
   uvExceptionWithHostPort,
   dnsException,
-  genericNodeError,
   nativeError,
   aggregateError,
   AbortError,
