@@ -234,6 +234,42 @@ function mib(bytes) {
   return (bytes / MiB).toFixed(1);
 }
 
+// Loopback only: replaces dns.lookup with one that knows 'localhost' (127.0.0.1 and ::1)
+// and the IP literals `answers(ip)` accepts, and fails everything else with ENOTFOUND, as
+// getaddrinfo would. Calls without a callback go to the real lookup, which throws for them.
+function useLoopbackLookup(answers) {
+  const dns = require('node:dns');
+  const { isIP } = require('node:net');
+  const realLookup = dns.lookup;
+  dns.lookup = function fakeLookup(hostname, options, callback) {
+    if (typeof options === 'function') {
+      callback = options;
+      options = {};
+    }
+    if (typeof options === 'number') options = { family: options };
+    options = options || {};
+    if (typeof callback !== 'function') return realLookup.call(dns, hostname, options, callback);
+    setImmediate(() => {
+      const literal = isIP(hostname);
+      if (literal && answers(hostname)) {
+        if (options.all) callback(null, [{ address: hostname, family: literal }]);
+        else callback(null, hostname, literal);
+        return;
+      }
+      if (hostname !== 'localhost') {
+        const err = new Error(`getaddrinfo ENOTFOUND ${hostname}`);
+        Object.assign(err, { errno: -3008, code: 'ENOTFOUND', syscall: 'getaddrinfo', hostname });
+        return callback(err);
+      }
+      let list = [{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }];
+      if (options.family === 4 || options.family === 6) list = list.filter((a) => a.family === options.family);
+      if (options.all) callback(null, list);
+      else callback(null, list[0].address, list[0].family);
+    });
+    return {};
+  };
+}
+
 module.exports = {
   ByteSource,
   Checks,
@@ -257,6 +293,7 @@ module.exports = {
   sleepUnref,
   socketFdCount,
   tmpDir,
+  useLoopbackLookup,
   waitFor,
   within,
 };

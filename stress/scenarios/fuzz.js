@@ -23,8 +23,10 @@
 const dns = require('node:dns');
 const nodeNet = require('node:net');
 const path = require('node:path');
-const { loadNet, MiB, childOptions, fdCount, fdList, isNodeShaped, mib, prng, report, rss, rssSampler, delay, tmpDir } =
-  require('../lib/util');
+const {
+  loadNet, MiB, childOptions, fdCount, fdList, isNodeShaped, mib, prng, report, rss, rssSampler, delay, tmpDir,
+  useLoopbackLookup,
+} = require('../lib/util');
 
 const opts = childOptions();
 const net = opts.impl === 'node' ? nodeNet : loadNet();
@@ -90,37 +92,9 @@ process.on('uncaughtException', (err) => violation('uncaught exception', 'an eve
 process.on('unhandledRejection', (err) => violation('unhandled rejection', 'a promise', err));
 
 // ---------------------------------------------------------------------------
-// Loopback only: a dns.lookup that resolves 'localhost' and loopback or wildcard IP
-// literals (as getaddrinfo does), and fails everything else.
-
-const realLookup = dns.lookup;
-dns.lookup = function fakeLookup(hostname, options, callback) {
-  if (typeof options === 'function') {
-    callback = options;
-    options = {};
-  }
-  if (typeof options === 'number') options = { family: options };
-  options = options || {};
-  if (typeof callback !== 'function') return realLookup.call(dns, hostname, options, callback);
-  setImmediate(() => {
-    const literal = nodeNet.isIP(hostname);
-    if (literal && /^(127\.|::1$|0\.0\.0\.0$|::$|::ffff:127\.)/.test(hostname)) {
-      if (options.all) callback(null, [{ address: hostname, family: literal }]);
-      else callback(null, hostname, literal);
-      return;
-    }
-    if (hostname !== 'localhost') {
-      const err = new Error(`getaddrinfo ENOTFOUND ${hostname}`);
-      Object.assign(err, { errno: -3008, code: 'ENOTFOUND', syscall: 'getaddrinfo', hostname });
-      return callback(err);
-    }
-    let list = [{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }];
-    if (options.family === 4 || options.family === 6) list = list.filter((a) => a.family === options.family);
-    if (options.all) callback(null, list);
-    else callback(null, list[0].address, list[0].family);
-  });
-  return {};
-};
+// Loopback only: 'localhost' and loopback or wildcard IP literals resolve (as getaddrinfo
+// does), everything else fails.
+useLoopbackLookup((ip) => /^(127\.|::1$|0\.0\.0\.0$|::$|::ffff:127\.)/.test(ip));
 
 // Lookup functions a user might pass, some of them broken.
 const LOOKUPS = [

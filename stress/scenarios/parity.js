@@ -29,7 +29,7 @@ const dns = require('node:dns');
 const fs = require('node:fs');
 const nodeNet = require('node:net');
 const path = require('node:path');
-const { ROOT, childOptions, delay, prng, report, tmpDir } = require('../lib/util');
+const { ROOT, childOptions, delay, prng, report, tmpDir, useLoopbackLookup } = require('../lib/util');
 
 const opts = childOptions();
 const net = opts.impl === 'node' ? nodeNet : require(ROOT);
@@ -41,36 +41,8 @@ const cwd = process.cwd();
 const tag = `t${Math.random().toString(36).slice(2, 8)}`;
 
 // ---------------------------------------------------------------------------
-// Loopback only: a dns.lookup that knows 'localhost' and IP literals, fails the rest.
-
-const realLookup = dns.lookup;
-dns.lookup = function fakeLookup(hostname, options, callback) {
-  if (typeof options === 'function') {
-    callback = options;
-    options = {};
-  }
-  if (typeof options === 'number') options = { family: options };
-  options = options || {};
-  if (typeof callback !== 'function') return realLookup.call(dns, hostname, options, callback);
-  setImmediate(() => {
-    const literal = nodeNet.isIP(hostname);
-    if (literal) {
-      if (options.all) callback(null, [{ address: hostname, family: literal }]);
-      else callback(null, hostname, literal);
-      return;
-    }
-    if (hostname !== 'localhost') {
-      const err = new Error(`getaddrinfo ENOTFOUND ${hostname}`);
-      Object.assign(err, { errno: -3008, code: 'ENOTFOUND', syscall: 'getaddrinfo', hostname });
-      return callback(err);
-    }
-    let list = [{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }];
-    if (options.family === 4 || options.family === 6) list = list.filter((a) => a.family === options.family);
-    if (options.all) callback(null, list);
-    else callback(null, list[0].address, list[0].family);
-  });
-  return {};
-};
+// Loopback only: 'localhost' and IP literals resolve, everything else fails.
+useLoopbackLookup(() => true);
 
 // ---------------------------------------------------------------------------
 // Fixed targets (Node's net in both runs, so the peer behaves the same).
