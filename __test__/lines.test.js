@@ -263,21 +263,23 @@ test('end() on a socket that never connected: finish on Node 22 on, none on Node
 
 // Node 20 passes ipv6Only on only with a host: without one it binds '::' dual-stack, so a
 // port an IPv4 server holds is in use. Node 22 binds IPv6-only there and succeeds.
-test('listen({ port, ipv6Only: true }) without a host, on a port 127.0.0.1 holds: as the line\'s net', T,
-  async () => {
-    const { node, rsnet: ours } = await sideBySide(async (run) => {
-      const holder = await run.listen({ host: '127.0.0.1' });
-      const port = run.label(holder.address().port, 'HELD');
-      const server = run.net.createServer();
-      run.servers.add(server);
-      return new Promise((resolve) => {
-        server.once('error', (err) => resolve({ error: errorShape(err, run) }));
-        server.listen({ port, ipv6Only: true }, () => {
-          const { address, family } = server.address();
-          resolve({ listening: { address, family } });
+for (const ipv6Only of [true, 'x']) {
+  test(`listen({ port, ipv6Only: ${String(ipv6Only)} }) without a host, on a port 127.0.0.1 holds: as the line's net`, T,
+    async () => {
+      const { node, rsnet: ours } = await sideBySide(async (run) => {
+        const holder = await run.listen({ host: '127.0.0.1' });
+        const port = run.label(holder.address().port, 'HELD');
+        const server = run.net.createServer();
+        run.servers.add(server);
+        return new Promise((resolve) => {
+          server.once('error', (err) => resolve({ error: errorShape(err, run) }));
+          server.listen({ port, ipv6Only }, () => {
+            const { address, family } = server.address();
+            resolve({ listening: { address, family } });
+          });
         });
       });
+      assert.ok(node.error || node.listening, JSON.stringify(node));
+      assert.deepEqual(ours, node);
     });
-    assert.ok(node.error || node.listening, JSON.stringify(node));
-    assert.deepEqual(ours, node);
-  });
+}

@@ -207,7 +207,8 @@ class Server extends EventEmitter {
   }
 
   _listenTcp(address, port, backlog, options) {
-    const ipv6Only = Boolean(options.ipv6Only) && (address !== null || line.ipv6OnlyWithoutHost);
+    // net takes the flag only when it is exactly true.
+    const ipv6Only = options.ipv6Only === true && (address !== null || line.ipv6OnlyWithoutHost);
     // Where the line has the option, a server with it binds its own socket even in a
     // cluster worker, as exclusive.
     const reusePort = line.reusePort && options.reusePort === true;
