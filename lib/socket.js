@@ -349,10 +349,7 @@ class Socket extends stream.Duplex {
         if (isUint8Array(next)) this[kBuffer] = next;
       }
       if (this.destroyed || !this._handle) return;
-      if (!more && this._handle.reading) {
-        this._handle.reading = false;
-        this._handle.readStop();
-      }
+      if (!more) this._stopReading();
       if (!this._handle.reading) {
         if (offset < buffer.length) this[kBufferRest] = buffer.subarray(offset);
         return;
@@ -407,11 +404,10 @@ class Socket extends stream.Duplex {
     if (handle) {
       if (!this.isPaused()) {
         this.read(0);
-      } else if (handle.reading && !this._readableState.reading) {
+      } else if (!this._readableState.reading) {
         // Paused since connect() began and nobody asked for data: don't read, as Node
         // wouldn't. A read the stream asked for meanwhile (state.reading) goes on.
-        handle.reading = false;
-        handle.readStop();
+        this._stopReading();
       }
     }
     // Even when a 'connect' listener destroyed the socket, as in Node.
