@@ -97,7 +97,8 @@ function integrityLanes(bytes, timeLimitMs) {
 // and a multi-address connect destroyed from its 'connectionAttempt' listener. A control run
 // with few calls does not meet them all; rsnet doing the same is not a fault of rsnet's.
 const NODE_OWN = [
-  /^TypeError: Cannot perform (Construct|%TypedArray%\.prototype\.\w+) on a detached ArrayBuffer$/,
+  // Newer V8 (Node 22 on) says "detached or out-of-bounds ArrayBuffer".
+  /^TypeError: Cannot perform (Construct|%TypedArray%\.prototype\.\w+) on a detached (or out-of-bounds )?ArrayBuffer$/,
   /^TypeError: Cannot convert (a Symbol value to a (string|number)|object to primitive value)$/,
   /^TypeError: Cannot mix BigInt and other types, use explicit conversions$/,
   /^TypeError: The property 'options\.(readable|writable)HighWaterMark' is invalid\. Received /,
