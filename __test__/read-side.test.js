@@ -10,7 +10,7 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 
-const { delay, next, pattern, sideBySide } = require('./helpers/compare');
+const { delay, next, pattern, record, sideBySide } = require('./helpers/compare');
 
 const T = { timeout: 30000 };
 const KiB = 1024;
@@ -273,3 +273,16 @@ test('read-side: an HTTP/1 client that pauses its parser never sees the end whil
     assert.deepEqual(node, { complete: 300, endWhilePaused: 0 });
     assert.deepEqual(rsnet, node);
   });
+
+// The Duplex constructor destroys a socket whose signal has already aborted, before the
+// socket has set up its read side.
+test('read-side: a socket made with an aborted signal is destroyed as net\'s', T, async () => {
+  const { node, rsnet } = await sideBySide(async (run) => {
+    const socket = run.track(new run.net.Socket({ signal: AbortSignal.abort() }));
+    const events = record(socket, ['error', 'close'], run);
+    await events.closed;
+    return { events, bytesRead: socket.bytesRead };
+  });
+  assert.equal(node.events[0].error.name, 'AbortError');
+  assert.deepEqual(rsnet, node);
+});

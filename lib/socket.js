@@ -2,12 +2,13 @@
 
 // net.Socket: a stream.Duplex over a native SocketHandle. The handle reads, writes and
 // connects on the I/O thread; this file turns its events into Node's stream semantics.
+// The read side (back-pressure, read-ahead held outside the stream, the end after the
+// data, options.onread) is lib/reader.js; the connect path is lib/connect.js.
 
 const { BlockList, isIP } = require('node:net');
 const stream = require('node:stream');
-const { isUint8Array } = require('node:util/types');
 const {
-  SocketHandle, afterPoll, currentTurn, guessHandleType, kind, kOnEvent, own, disown,
+  SocketHandle, afterPoll, guessHandleType, kind, kOnEvent, own, disown,
 } = require('./binding');
 const { unixName, refusedAtOnce } = require('./unix-path');
 const { codes, nativeError, errnoException, exceptionWithHostPort, uv } = require('./errors');
@@ -20,6 +21,7 @@ const {
 } = require('./validators');
 const connect = require('./connect');
 const perf = require('./perf');
+const { createReader } = require('./reader');
 const { ForeignHandle, adoptHandle } = require('./foreign-handle');
 const { debug } = require('./debug');
 const line = require('./node-line');
@@ -38,66 +40,36 @@ const {
   ERR_SOCKET_CLOSED_BEFORE_CONNECTION,
 } = codes;
 
-
+// The read side (lib/reader.js).
+const kReader = Symbol('kReader');
+// The write side: a write waiting for the connect ({ writev, data, encoding }), the callback
+// of the write and of the shutdown the handle still carries out, and the bytes written.
 const kPendingWrite = Symbol('kPendingWrite');
 const kWriteCallback = Symbol('kWriteCallback');
 const kShutdownCallback = Symbol('kShutdownCallback');
-const kBytesRead = Symbol('kBytesRead');
 const kBytesWritten = Symbol('kBytesWritten');
+// Set from _final's shutdown until it is done: { peer } (the peer's address then).
+const kShutdown = Symbol('kShutdown');
+// The connect attempt in progress, and its 'net' performance measurement (lib/perf.js).
+const kAttempt = Symbol('kAttempt');
+const kPerf = Symbol('kPerf');
+// The idle timer (setTimeout), and whether the socket lets the process exit (unref).
 const kTimeout = Symbol('kTimeout');
 const kUnref = Symbol('kUnref');
+// TCP options, kept until there is a connection to apply them to; Node 24's keep-alive
+// probe interval and count (lib/keep-alive-probes.js).
 const kSetNoDelay = Symbol('kSetNoDelay');
 const kSetKeepAlive = Symbol('kSetKeepAlive');
 const kSetKeepAliveInitialDelay = Symbol('kSetKeepAliveInitialDelay');
-// Node 24's probe interval and count (lib/keep-alive-probes.js).
 const kKeepAliveProbes = Symbol('kKeepAliveProbes');
+// resetAndDestroy(): the handle is reset (RST), not closed, when the socket is destroyed.
 const kResetOnDestroy = Symbol('kResetOnDestroy');
-// Set from _final's shutdown until it is done: { peer } (the peer's address then).
-const kShutdown = Symbol('kShutdown');
-const kAttempt = Symbol('kAttempt');
-// The 'net' performance measurement of the connect in progress (lib/perf.js).
-const kPerf = Symbol('kPerf');
-const kReadEnd = Symbol('kReadEnd');
-const kBuffer = Symbol('kBuffer');
-const kBufferGen = Symbol('kBufferGen');
-const kBufferCb = Symbol('kBufferCb');
-const kBufferRest = Symbol('kBufferRest');
-const kBufferUsed = Symbol('kBufferUsed');
-const kBufferDelivering = Symbol('kBufferDelivering');
-const kWants = Symbol('kWants');
-const kHeld = Symbol('kHeld');
-const kEndScheduled = Symbol('kEndScheduled');
-const kOwner = Symbol('kOwner');
-const kDataTurn = Symbol('kDataTurn');
-
-// Held-back reads go to the stream in chunks of up to this size, as Node reads them.
-const HELD_CHUNK = 64 * 1024;
 
 class Socket extends stream.Duplex {
   constructor(options) {
-    // A socket carries bytes: net refuses object mode before it looks at anything else.
-    if (options?.objectMode) {
-      throw new ERR_INVALID_ARG_VALUE('options.objectMode', options.objectMode, 'is not supported');
-    } else if (options?.readableObjectMode || options?.writableObjectMode) {
-      const name = options.readableObjectMode ? 'readableObjectMode' : 'writableObjectMode';
-      throw new ERR_INVALID_ARG_VALUE(`options.${name}`,
-        options.readableObjectMode || options.writableObjectMode, 'is not supported');
-    }
-    // Node's net checks this before it copies the options, and raises a negative delay to 0
-    // in the caller's own object.
-    if (typeof options?.keepAliveInitialDelay !== 'undefined') {
-      validateNumber(options.keepAliveInitialDelay, 'options.keepAliveInitialDelay');
-      if (options.keepAliveInitialDelay < 0) options.keepAliveInitialDelay = 0;
-    }
-    if (typeof options === 'number') options = { fd: options };
-    else options = { ...options };
-    // The handle emits 'close' itself, after the native socket is gone.
-    options.emitClose = false;
-    options.autoDestroy = true;
-    options.decodeStrings = false;
-    options.allowHalfOpen = Boolean(options.allowHalfOpen);
+    options = streamOptions(options);
     super(options);
-
+    // Node's own fields.
     this.connecting = false;
     this._hadError = false;
     this._handle = null;
@@ -107,126 +79,30 @@ class Socket extends stream.Duplex {
     this._sockname = null;
     this._server = null;
     this.server = null;
+    this[kReader] = createReader(this, options.onread);
     this[kPendingWrite] = null;
     this[kWriteCallback] = null;
     this[kShutdownCallback] = null;
-    this[kBytesRead] = 0;
     this[kBytesWritten] = 0;
-    this[kTimeout] = null;
-    this[kUnref] = false;
-    this[kResetOnDestroy] = false;
     this[kShutdown] = null;
     this[kAttempt] = null;
     this[kPerf] = null;
-    // The end of the stream (EOF or a read error) found while reading was stopped or reads
-    // were held back: it comes after them, once the stream asks for more.
-    this[kReadEnd] = null;
-    this[kEndScheduled] = false;
-    // Whether the stream asked for data (_read) and has not refused any since (push false).
-    this[kWants] = false;
-    // Reads the I/O thread made ahead that the stream did not want yet, oldest first: kept
-    // out of the stream's buffer, as Node leaves them in the kernel, until _read asks.
-    this[kHeld] = null;
-    // The turn of the loop that brought the latest data.
-    this[kDataTurn] = 0;
-    // The onread option: data goes into the user's buffer and to a callback, not the stream.
-    // An invalid onread is ignored, as Node ignores it.
-    this[kBuffer] = null;
-    this[kBufferGen] = null;
-    this[kBufferCb] = null;
-    // What did not fit before the callback asked to stop: delivered first when reading resumes.
-    this[kBufferRest] = null;
-    // Whether reads go into the user's buffer: Node reads into its own buffers when a buffer
-    // function's first answer is no Uint8Array, and then passes the callback whatever it has.
-    this[kBufferUsed] = false;
-    // Set while callbacks run, so that a resume() from one does not deliver the end early.
-    this[kBufferDelivering] = false;
-    const onread = options.onread;
-    if (onread !== null && typeof onread === 'object' && typeof onread.callback === 'function' &&
-        (isUint8Array(onread.buffer) || typeof onread.buffer === 'function')) {
-      if (typeof onread.buffer === 'function') {
-        this[kBuffer] = true;
-        this[kBufferGen] = onread.buffer;
-      } else {
-        this[kBuffer] = onread.buffer;
-        this[kBufferUsed] = true;
-      }
-      this[kBufferCb] = onread.callback;
-    }
-    this[kSetNoDelay] = Boolean(options.noDelay);
-    this[kSetKeepAlive] = Boolean(options.keepAlive);
-    this[kSetKeepAliveInitialDelay] = ~~(options.keepAliveInitialDelay / 1000);
-    this[kKeepAliveProbes] = {};
-
-    typeOfService.takeOption(this, options);
-
+    this[kTimeout] = null;
+    this[kUnref] = false;
+    this[kResetOnDestroy] = false;
+    takeTcpOptions(this, options);
     this.on('end', onReadableStreamEnd);
-
-    // A BoundSocket (Node 24) is a bound handle to connect later, not a connected one.
-    if (boundSocket.boundSocketOf({ handle: options.handle }) !== null) {
-      boundSocket.adoptForConnect(this, options.handle);
-      options.handle = null;
-    }
-    const fdHandle = options.fd !== undefined && !options.handle ? openFd(options.fd) : null;
-    if (options.handle) {
-      const adopted = adoptHandle(options.handle);
-      this._setHandle(adopted.handle);
-      if (options.pauseOnCreate) {
-        // The native side started this socket paused already.
-        this._handle.reading = false;
-        this.readableFlowing = false;
-      } else {
-        this._handle.reading = adopted.reading;
-        if (!options.manualStart) this.read(0);
-      }
-      // noDelay and keepAlive wait for a connect, as in net: a socket made around a handle
-      // or descriptor only remembers them.
-    } else if (fdHandle !== null) {
-      // A descriptor opened by number: as in Node, it reads once asked to, unless it was
-      // made non-readable or asked to wait.
-      this._setHandle(fdHandle);
-      if (options.readable !== false) {
-        if (options.pauseOnCreate) this.readableFlowing = false;
-        else if (!options.manualStart) this.read(0);
-      }
-    }
-
-    // stream.Duplex destroys the socket when the signal aborts. As net, rsnet only notes
-    // the abort (connect attempts check it), with one listener of its own added a tick
-    // later and removed by the abort alone.
-    if (options.signal) {
-      validateAbortSignal(options.signal, 'options.signal');
-      const signal = options.signal;
-      const onAbort = () => {
-        signal.removeEventListener('abort', onAbort);
-        this._aborted = true;
-      };
-      if (signal.aborted) process.nextTick(onAbort);
-      else process.nextTick(() => signal.addEventListener('abort', onAbort, { once: true }));
-    }
-    // Lines with the option check it last and refuse a blocked address at connect.
-    if (line.blockList && options.blockList) {
-      if (!BlockList.isBlockList(options.blockList)) {
-        throw new ERR_INVALID_ARG_TYPE('options.blockList', 'net.BlockList', options.blockList);
-      }
-      this.blockList = options.blockList;
-    }
+    takeHandle(this, options);
+    watchSignal(this, options.signal);
+    takeBlockList(this, options.blockList);
   }
 
   _setHandle(handle) {
-    // Native handles start reading as soon as they are connected.
-    if (handle.reading === undefined) handle.reading = false;
     this._handle = handle;
-    handle[kOwner] = this;
     own(handle, this);
     // unref() before connect() (or before a handle was replaced) holds for the new handle.
     if (this[kUnref]) handle.unref();
-    // As Node's initSocketHandle: a buffer generator gives the first buffer now.
-    if (this[kBufferGen] !== null) {
-      const first = this[kBufferGen]();
-      this[kBufferUsed] = isUint8Array(first);
-      if (this[kBufferUsed]) this[kBuffer] = first;
-    }
+    this[kReader].attach(handle);
   }
 
   _applyOptions() {
@@ -241,137 +117,14 @@ class Socket extends stream.Duplex {
   // Every native event of this socket's handle arrives here.
   [kOnEvent](type, payload) {
     switch (type) {
-      case kind.DATA: return this._onData(payload);
+      case kind.DATA: return this[kReader].data(payload);
       case kind.EOF:
-      case kind.READ_ERROR:
-        // Read just before a readStop reached the I/O thread: keep it until reading
-        // resumes, as libuv would only find it then. Also after data still held back.
-        if (this._handle && (!this._handle.reading || this[kHeld] !== null ||
-            this[kBufferRest] !== null)) {
-          this[kReadEnd] = { type, payload };
-          return;
-        }
-        // libuv stops reading after a short read, so the end that follows data comes from
-        // a later poll, after the immediates that the data's consumers queued. Data
-        // delivered at the end of the previous turn (a deferred batch) had its consumers'
-        // immediates queued for this turn's end, so that counts as close too.
-        if (this._handle && currentTurn() - this[kDataTurn] <= 1) {
-          this[kReadEnd] = { type, payload };
-          scheduleReadEnd(this);
-          return;
-        }
-        return this._onReadEnd(type, payload);
+      case kind.READ_ERROR: return this[kReader].end(type, payload);
       case kind.CONNECT: return this._onConnect(payload);
       case kind.WRITE_DONE: return this._onWriteDone(0);
       case kind.WRITE_ERROR: return this._onWriteDone(payload);
       case kind.SHUTDOWN: return this._onShutdown(payload);
     }
-  }
-
-  _onData(buffer) {
-    this[kDataTurn] = currentTurn();
-    if (this[kBufferCb] !== null) return this._onUserBufferData(buffer);
-    this._unrefTimer();
-    if (this[kHeld] === null && this[kWants]) this._pushRead(buffer);
-    else if (this[kHeld] === null) this[kHeld] = [buffer];
-    else this[kHeld].push(buffer);
-    // What the I/O thread read ahead may keep arriving for a moment after a readStop.
-    if (!this[kWants]) this._stopReading();
-  }
-
-  _pushRead(chunk) {
-    this[kBytesRead] += chunk.length;
-    if (!this.push(chunk)) this[kWants] = false;
-  }
-
-  // Gives the stream held-back reads while it wants them, merged into chunks of up to
-  // HELD_CHUNK bytes as Node would have read them from the kernel.
-  _pushHeld() {
-    const held = this[kHeld];
-    let i = 0;
-    while (i < held.length && this[kWants] && this._handle) {
-      let end = i + 1;
-      let size = held[i].length;
-      while (end < held.length && size + held[end].length <= HELD_CHUNK) size += held[end++].length;
-      const chunk = end - i === 1 ? held[i] : Buffer.concat(held.slice(i, end), size);
-      i = end;
-      this._pushRead(chunk);
-    }
-    // A listener may have destroyed the socket, which dropped what was held.
-    if (this[kHeld] !== held) return;
-    if (i === held.length) this[kHeld] = null;
-    else held.splice(0, i);
-  }
-
-  _stopReading() {
-    const handle = this._handle;
-    if (handle && handle.reading) {
-      handle.reading = false;
-      handle.readStop();
-    }
-  }
-
-  // onread: fills the user's buffer and calls back once per fill, as libuv reads at most
-  // the buffer's length at a time. What arrives while reading is stopped (the callback
-  // returned false, or pause()) waits in kBufferRest, as it would wait in the kernel.
-  _onUserBufferData(buffer) {
-    const handle = this._handle;
-    if (this[kBufferRest] !== null || !handle || !handle.reading) {
-      const rest = this[kBufferRest];
-      this[kBufferRest] = rest === null ? buffer : Buffer.concat([rest, buffer]);
-      return;
-    }
-    this._unrefTimer();
-    this[kBufferDelivering] = true;
-    try {
-      this._fillUserBuffers(buffer);
-    } finally {
-      this[kBufferDelivering] = false;
-    }
-  }
-
-  _fillUserBuffers(buffer) {
-    let offset = 0;
-    while (offset < buffer.length) {
-      const target = this[kBuffer];
-      let n = buffer.length - offset;
-      if (this[kBufferUsed]) {
-        n = Math.min(n, target.length);
-        // libuv refuses to read into an empty buffer.
-        if (n === 0) return this._onReadEnd(kind.READ_ERROR, uv.ENOBUFS);
-        target.set(buffer.subarray(offset, offset + n));
-      }
-      offset += n;
-      this[kBytesRead] += n;
-      const more = this[kBufferCb](n, target) !== false;
-      if (this[kBufferGen] !== null) {
-        const next = this[kBufferGen]();
-        if (isUint8Array(next)) this[kBuffer] = next;
-      }
-      if (this.destroyed || !this._handle) return;
-      if (!more) this._stopReading();
-      if (!this._handle.reading) {
-        if (offset < buffer.length) this[kBufferRest] = buffer.subarray(offset);
-        return;
-      }
-    }
-  }
-
-  _onReadEnd(type, payload) {
-    // libuv asks for a buffer before it reads the end, too.
-    if (type === kind.EOF && this[kBufferUsed] && this[kBuffer].length === 0) {
-      type = kind.READ_ERROR;
-      payload = uv.ENOBUFS;
-    }
-    if (type === kind.READ_ERROR) return this.destroy(errnoException(payload, 'read'));
-    return this._onEof();
-  }
-
-  _onEof() {
-    debug('EOF');
-    if (this._handle) this._handle.reading = false;
-    this.push(null);
-    this.read(0);
   }
 
   _onConnect(errno) {
@@ -407,7 +160,7 @@ class Socket extends stream.Duplex {
       } else if (!this._readableState.reading) {
         // Paused since connect() began and nobody asked for data: don't read, as Node
         // wouldn't. A read the stream asked for meanwhile (state.reading) goes on.
-        this._stopReading();
+        this[kReader].stop();
       }
     }
     // Even when a 'connect' listener destroyed the socket, as in Node.
@@ -443,49 +196,22 @@ class Socket extends stream.Duplex {
       this.once('connect', () => this._read(n));
       return;
     }
-    this[kWants] = true;
-    if (this[kHeld] !== null) this._pushHeld();
-    if (!this[kWants] || this[kHeld] !== null || !this._handle) return;
-    // `handle.reading` is the flag Node's own handles carry; http pauses sockets through it.
-    if (!this._handle.reading) this._startReading();
-    else if (this[kReadEnd] !== null) scheduleReadEnd(this);
+    this[kReader].want();
   }
 
-  _startReading() {
-    const err = this._handle.readStart();
-    if (err !== 0) {
-      // As Node's tryReadStart: the write end of a pipe cannot be read.
-      this.destroy(errnoException(err, 'read'));
-      return;
-    }
-    this._handle.reading = true;
-    // Held-back onread data comes first, on a later tick as a read from the kernel would.
-    if (this[kBufferRest] !== null) process.nextTick(deliverBufferRest, this);
-  }
-
-  // As Node's net.Socket: with onread the stream gets no data, so Readable never asks for
-  // more; pause(), resume() and read() stop and start the handle themselves.
+  // With options.onread these stop and start the handle themselves (lib/reader.js).
   pause() {
-    if (this[kBuffer] && !this.connecting && this._handle && this._handle.reading) {
-      this._handle.reading = false;
-      if (!this.destroyed) {
-        this._handle.readStop();
-      }
-    }
+    this[kReader].pause();
     return super.pause();
   }
 
   resume() {
-    if (this[kBuffer] && !this.connecting && this._handle && !this._handle.reading) {
-      this._startReading();
-    }
+    this[kReader].resume();
     return super.resume();
   }
 
   read(n) {
-    if (this[kBuffer] && !this.connecting && this._handle && !this._handle.reading) {
-      this._startReading();
-    }
+    this[kReader].resume();
     return super.read(n);
   }
 
@@ -595,10 +321,9 @@ class Socket extends stream.Duplex {
       this[kPerf] = null;
     }
     // What was read but not taken belonged to this connection, not to a later connect().
-    this[kReadEnd] = null;
-    this[kBufferRest] = null;
-    this[kHeld] = null;
-    this[kWants] = false;
+    // (A socket that the Duplex constructor destroyed, for an aborted signal, has no reader
+    // yet.)
+    this[kReader]?.drop();
     const shutting = this[kShutdown] !== null;
     this[kShutdown] = null;
     if (this[kTimeout]) {
@@ -683,7 +408,7 @@ class Socket extends stream.Duplex {
     if (!this._handle) {
       this._setHandle(new SocketHandle());
       // Byte counts are per connection, as on a fresh Node handle.
-      this[kBytesRead] = 0;
+      this[kReader].bytesRead = 0;
       this[kBytesWritten] = 0;
     }
     this.connecting = true;
@@ -916,7 +641,7 @@ class Socket extends stream.Duplex {
   }
 
   get bytesRead() {
-    return this[kBytesRead];
+    return this[kReader].bytesRead;
   }
 
   get bytesWritten() {
@@ -959,6 +684,96 @@ class Socket extends stream.Duplex {
   }
 }
 
+// The options the Duplex is made with, from the caller's. A socket carries bytes: net
+// refuses object mode before it looks at anything else.
+function streamOptions(options) {
+  if (options?.objectMode) {
+    throw new ERR_INVALID_ARG_VALUE('options.objectMode', options.objectMode, 'is not supported');
+  } else if (options?.readableObjectMode || options?.writableObjectMode) {
+    const name = options.readableObjectMode ? 'readableObjectMode' : 'writableObjectMode';
+    throw new ERR_INVALID_ARG_VALUE(`options.${name}`,
+      options.readableObjectMode || options.writableObjectMode, 'is not supported');
+  }
+  // Node's net checks this before it copies the options, and raises a negative delay to 0
+  // in the caller's own object.
+  if (typeof options?.keepAliveInitialDelay !== 'undefined') {
+    validateNumber(options.keepAliveInitialDelay, 'options.keepAliveInitialDelay');
+    if (options.keepAliveInitialDelay < 0) options.keepAliveInitialDelay = 0;
+  }
+  if (typeof options === 'number') options = { fd: options };
+  else options = { ...options };
+  // The handle emits 'close' itself, after the native socket is gone.
+  options.emitClose = false;
+  options.autoDestroy = true;
+  options.decodeStrings = false;
+  options.allowHalfOpen = Boolean(options.allowHalfOpen);
+  return options;
+}
+
+// noDelay, keepAlive and typeOfService wait for a connect, as in net: a socket made around
+// a handle or descriptor only remembers them.
+function takeTcpOptions(socket, options) {
+  socket[kSetNoDelay] = Boolean(options.noDelay);
+  socket[kSetKeepAlive] = Boolean(options.keepAlive);
+  socket[kSetKeepAliveInitialDelay] = ~~(options.keepAliveInitialDelay / 1000);
+  socket[kKeepAliveProbes] = {};
+  typeOfService.takeOption(socket, options);
+}
+
+// The handle a socket is made around: a BoundSocket's (Node 24), one of Node's or rsnet's
+// handles (options.handle), or a descriptor (options.fd).
+function takeHandle(socket, options) {
+  // A BoundSocket is a bound handle to connect later, not a connected one.
+  if (boundSocket.boundSocketOf({ handle: options.handle }) !== null) {
+    boundSocket.adoptForConnect(socket, options.handle);
+    options.handle = null;
+  }
+  const fdHandle = options.fd !== undefined && !options.handle ? openFd(options.fd) : null;
+  if (options.handle) {
+    const adopted = adoptHandle(options.handle);
+    socket._setHandle(adopted.handle);
+    if (options.pauseOnCreate) {
+      // The native side started this socket paused already.
+      socket._handle.reading = false;
+      socket.readableFlowing = false;
+    } else {
+      socket._handle.reading = adopted.reading;
+      if (!options.manualStart) socket.read(0);
+    }
+  } else if (fdHandle !== null) {
+    // A descriptor opened by number: as in Node, it reads once asked to, unless it was
+    // made non-readable or asked to wait.
+    socket._setHandle(fdHandle);
+    if (options.readable !== false) {
+      if (options.pauseOnCreate) socket.readableFlowing = false;
+      else if (!options.manualStart) socket.read(0);
+    }
+  }
+}
+
+// stream.Duplex destroys the socket when the signal aborts. As net, rsnet only notes the
+// abort (connect attempts check it), with one listener of its own added a tick later and
+// removed by the abort alone.
+function watchSignal(socket, signal) {
+  if (!signal) return;
+  validateAbortSignal(signal, 'options.signal');
+  const onAbort = () => {
+    signal.removeEventListener('abort', onAbort);
+    socket._aborted = true;
+  };
+  if (signal.aborted) process.nextTick(onAbort);
+  else process.nextTick(() => signal.addEventListener('abort', onAbort, { once: true }));
+}
+
+// Lines with the option check it last and refuse a blocked address at connect.
+function takeBlockList(socket, blockList) {
+  if (!line.blockList || !blockList) return;
+  if (!BlockList.isBlockList(blockList)) {
+    throw new ERR_INVALID_ARG_TYPE('options.blockList', 'net.BlockList', blockList);
+  }
+  socket.blockList = blockList;
+}
+
 // new Socket({ fd }): as Node's createHandle, only a TCP or Unix stream socket is taken.
 // A FIFO (also PIPE to Node) is refused by the native open with ENOTSOCK.
 function openFd(fd) {
@@ -974,53 +789,6 @@ function openFd(fd) {
   handle.pipe = type === 'PIPE';
   return handle;
 }
-
-// onread data held back while reading was stopped, then the end that followed it.
-function deliverBufferRest(socket) {
-  const rest = socket[kBufferRest];
-  const handle = socket._handle;
-  if (rest === null || !handle || !handle.reading || socket.destroyed) return;
-  socket[kBufferRest] = null;
-  socket._onUserBufferData(rest);
-  if (socket[kReadEnd] !== null) deliverReadEnd(socket);
-}
-
-// An end found while reading was stopped, or together with data, comes once reading
-// resumes, after the immediates queued meanwhile, as libuv would read it in the next poll:
-// never from inside read(), resume() or _read(), nor before a consumer that paused on the
-// data until its next immediate has resumed.
-function scheduleReadEnd(socket) {
-  if (socket[kEndScheduled]) return;
-  socket[kEndScheduled] = true;
-  setImmediate(afterNextImmediates, socket);
-}
-
-function afterNextImmediates(socket) {
-  setImmediate(deliverReadEnd, socket);
-}
-
-function deliverReadEnd(socket) {
-  socket[kEndScheduled] = false;
-  const end = socket[kReadEnd];
-  const handle = socket._handle;
-  if (end === null || socket.destroyed || !handle || !handle.reading ||
-      socket[kHeld] !== null || socket[kBufferRest] !== null || socket[kBufferDelivering]) {
-    return;
-  }
-  socket[kReadEnd] = null;
-  socket._onReadEnd(end.type, end.payload);
-}
-
-// http pauses and resumes a socket through its handle's readStop()/readStart(), as Node's
-// handles allow, bypassing _read: an end found in between must still come after such a
-// resume.
-const nativeReadStart = SocketHandle.prototype.readStart;
-SocketHandle.prototype.readStart = function readStart() {
-  const err = nativeReadStart.call(this);
-  const owner = this[kOwner];
-  if (err === 0 && owner !== undefined && owner[kReadEnd] !== null) scheduleReadEnd(owner);
-  return err;
-};
 
 // With allowHalfOpen false the Duplex ends our side once the peer ended theirs;
 // a write after that is the peer's fault, as Node reports it.
