@@ -286,3 +286,34 @@ test('read-side: a socket made with an aborted signal is destroyed as net\'s', T
   assert.equal(node.events[0].error.name, 'AbortError');
   assert.deepEqual(rsnet, node);
 });
+
+// Node calls an onread buffer function on its own (no `this`), and the callback on the
+// socket.
+test('read-side: onread calls its buffer function with no this and its callback on the socket', T,
+  async () => {
+    const { node, rsnet } = await sideBySide(async (run) => {
+      const server = await run.listen({}, (socket) => socket.end('some bytes'));
+      const receivers = [];
+      const describe = (self, socket) => {
+        if (self === undefined) return 'undefined';
+        return self === socket ? 'socket' : typeof self;
+      };
+      const socket = run.track(new run.net.Socket({
+        onread: {
+          buffer() {
+            receivers.push(`buffer: ${describe(this, socket)}`);
+            return Buffer.alloc(64);
+          },
+          callback() {
+            receivers.push(`callback: ${describe(this, socket)}`);
+          },
+        },
+      }));
+      socket.connect(server.address().port, '127.0.0.1');
+      await next(socket, 'close');
+      // How many reads the bytes take is the kernel's choice.
+      return [...new Set(receivers)];
+    });
+    assert.deepEqual(node, ['buffer: undefined', 'callback: socket']);
+    assert.deepEqual(rsnet, node);
+  });

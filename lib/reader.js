@@ -229,8 +229,10 @@ class UserBufferReader extends Reader {
   // As Node's initSocketHandle: a buffer function gives the first buffer now.
   attach(handle) {
     super.attach(handle);
-    if (this.generate !== null) {
-      const first = this.generate.call(this.socket);
+    const generate = this.generate;
+    if (generate !== null) {
+      // Called as Node calls it, with no `this`.
+      const first = generate();
       this.used = isUint8Array(first);
       if (this.used) this.buffer = first;
     }
@@ -266,8 +268,9 @@ class UserBufferReader extends Reader {
       offset += n;
       this.bytesRead += n;
       const more = this.callback.call(socket, n, target) !== false;
-      if (this.generate !== null) {
-        const next = this.generate.call(socket);
+      const generate = this.generate;
+      if (generate !== null) {
+        const next = generate();
         if (isUint8Array(next)) this.buffer = next;
       }
       if (socket.destroyed || !socket._handle) return;
