@@ -206,9 +206,8 @@ defineCode('ERR_OUT_OF_RANGE', RangeError, (name, range, received, bareName = fa
   return `${lead} It must be ${range}. Received ${describeOutOfRange(received)}`;
 });
 
-defineCode('ERR_SOCKET_BAD_PORT', RangeError, (name, port, allowZero = true) =>
-  `${name} should be ${allowZero ? '>= 0' : '> 0'} and < 65536. ` +
-  `Received ${describeReceived(port)}.`);
+defineCode('ERR_SOCKET_BAD_PORT', RangeError, (name, port) =>
+  `${name} should be >= 0 and < 65536. Received ${describeReceived(port)}.`);
 
 defineCode('ERR_MISSING_ARGS', TypeError, (...args) => {
   if (args.length === 0) throw new Error('ERR_MISSING_ARGS needs at least one argument name');
@@ -230,9 +229,6 @@ defineCode('ERR_INVALID_ADDRESS_FAMILY', RangeError,
 defineCode('ERR_IP_BLOCKED', Error, (ip) => `IP(${ip}) is blocked by net.BlockList`);
 defineCode('ERR_INVALID_FD_TYPE', TypeError, (type) => format('Unsupported fd type: %s', type));
 defineCode('ERR_INVALID_HANDLE_TYPE', TypeError, () => 'This handle type cannot be sent');
-defineCode('ERR_INVALID_THIS', TypeError, (type) => `Value of "this" must be of type ${type}`);
-defineCode('ERR_SOCKET_BAD_TYPE', TypeError,
-  () => 'Bad socket type specified. Valid types are: udp4, udp6');
 defineCode('ERR_SERVER_ALREADY_LISTEN', Error,
   () => 'Listen method has been called more than once without closing.');
 defineCode('ERR_SERVER_NOT_RUNNING', Error, () => 'Server is not running.');
@@ -240,9 +236,6 @@ defineCode('ERR_SOCKET_CLOSED', Error, () => 'Socket is closed');
 defineCode('ERR_SOCKET_CLOSED_BEFORE_CONNECTION', Error,
   () => 'Socket closed before the connection was established');
 defineCode('ERR_SOCKET_CONNECTION_TIMEOUT', Error, () => 'Socket connection timeout');
-defineCode('ERR_STREAM_DESTROYED', Error,
-  (method) => `Cannot call ${method} after a stream was destroyed`);
-defineCode('ERR_STREAM_WRITE_AFTER_END', Error, () => 'write after end');
 
 // ---------------------------------------------------------------------------
 // OS errors
@@ -316,24 +309,6 @@ function uvExceptionWithHostPort(errno, syscall, address, port) {
   return err;
 }
 
-// `getaddrinfo ENOTFOUND example.invalid`. `code` is a negative getaddrinfo errno
-// (both "no such name" codes read as ENOTFOUND) or already a code string.
-function dnsException(code, syscall, hostname) {
-  let errno;
-  if (typeof code === 'number') {
-    errno = code;
-    code = errnoName(errno);
-    if (code === 'EAI_NODATA' || code === 'EAI_NONAME') code = 'ENOTFOUND';
-  }
-  const err = new Error(hostname ? `${syscall} ${code} ${hostname}` : `${syscall} ${code}`);
-  err.errno = errno;
-  err.code = code;
-  err.syscall = syscall;
-  if (hostname) err.hostname = hostname;
-  Error.captureStackTrace(err, dnsException);
-  return err;
-}
-
 // An error Node's C++ layer throws (a TypeError or RangeError with a `code` and a bare
 // message), e.g. writeBuffer's "Second argument must be a buffer".
 function nativeError(Base, code, message) {
@@ -352,27 +327,13 @@ function aggregateError(errors, message = '') {
   return err;
 }
 
-// The error a socket is destroyed with when its AbortSignal fires.
-class AbortError extends Error {
-  constructor(message = 'The operation was aborted', options = undefined) {
-    if (options !== undefined && options !== null && typeof options !== 'object') {
-      throw new codes.ERR_INVALID_ARG_TYPE('options', 'object', options);
-    }
-    super(message, options);
-    this.code = 'ABORT_ERR';
-    this.name = 'AbortError';
-  }
-}
-
 module.exports = {
   codes,
   errnoException,
   exceptionWithHostPort,
   uvExceptionWithHostPort,
-  dnsException,
   nativeError,
   aggregateError,
-  AbortError,
   hideStackFrames,
   uv,
 };

@@ -167,4 +167,4 @@ function prebuilt(tried = []) {
   return loadPrebuilt(platformKey(), tried);
 }
 
-module.exports = { load, prebuilt, hasCargo, platformKey, packageName, PREBUILT };
+module.exports = { load, prebuilt, hasCargo };

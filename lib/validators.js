@@ -12,13 +12,6 @@ const {
   ERR_SOCKET_BAD_PORT,
 } = codes;
 
-// validateObject flags (numbers, as Node's); an options object works too.
-const kValidateObjectNone = 0;
-const kValidateObjectAllowNullable = 1;
-const kValidateObjectAllowArray = 2;
-const kValidateObjectAllowFunction = 4;
-
-const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 const UINT32_MAX = 2 ** 32 - 1;
 
@@ -26,20 +19,9 @@ function requireNumber(value, name) {
   if (typeof value !== 'number') throw new ERR_INVALID_ARG_TYPE(name, 'number', value);
 }
 
-// Node names only the bounds that were given: '>= 0', '<= 5', '>= 0 && <= 5'.
-function describeRange(min, max) {
-  if (min != null && max != null) return `>= ${min} && <= ${max}`;
-  return min != null ? `>= ${min}` : `<= ${max}`;
-}
-
-// Any number, NaN and Infinity included, unless a bound is given.
-function validateNumber(value, name, min, max) {
+// Any number, NaN and Infinity included.
+function validateNumber(value, name) {
   requireNumber(value, name);
-  const bounded = min != null || max != null;
-  if ((min != null && value < min) || (max != null && value > max) ||
-      (bounded && Number.isNaN(value))) {
-    throw new ERR_OUT_OF_RANGE(name, describeRange(min, max), value);
-  }
 }
 
 function checkInteger(value, name, min, max) {
@@ -48,18 +30,16 @@ function checkInteger(value, name, min, max) {
   if (value < min || value > max) throw new ERR_OUT_OF_RANGE(name, `>= ${min} && <= ${max}`, value);
 }
 
-function validateInteger(value, name, min = Number.MIN_SAFE_INTEGER,
-  max = Number.MAX_SAFE_INTEGER) {
+function validateInteger(value, name, min, max) {
   checkInteger(value, name, min, max);
 }
 
-function validateInt32(value, name, min = INT32_MIN, max = INT32_MAX) {
+function validateInt32(value, name, min, max = INT32_MAX) {
   checkInteger(value, name, min, max);
 }
 
-// `positive` excludes 0.
-function validateUint32(value, name, positive = false) {
-  checkInteger(value, name, positive ? 1 : 0, UINT32_MAX);
+function validateUint32(value, name) {
+  checkInteger(value, name, 0, UINT32_MAX);
 }
 
 function validateString(value, name) {
@@ -81,25 +61,11 @@ function validateFunction(value, name) {
   if (typeof value !== 'function') throw new ERR_INVALID_ARG_TYPE(name, 'function', value);
 }
 
-// Like Node 20: null, arrays and functions are refused unless allowed, by flags
-// (kValidateObject*) or by an options object { nullable, allowArray, allowFunction }.
-function validateObject(value, name, options = kValidateObjectNone) {
-  let nullable;
-  let allowArray;
-  let allowFunction;
-  if (typeof options === 'number') {
-    nullable = (options & kValidateObjectAllowNullable) !== 0;
-    allowArray = (options & kValidateObjectAllowArray) !== 0;
-    allowFunction = (options & kValidateObjectAllowFunction) !== 0;
-  } else {
-    ({ nullable = false, allowArray = false, allowFunction = false } = options || {});
+// As Node's (with no flags): null, arrays and functions are refused.
+function validateObject(value, name) {
+  if (value === null || Array.isArray(value) || typeof value !== 'object') {
+    throw new ERR_INVALID_ARG_TYPE(name, 'object', value);
   }
-  let ok;
-  if (value === null) ok = nullable;
-  else if (Array.isArray(value)) ok = allowArray;
-  else if (typeof value === 'function') ok = allowFunction;
-  else ok = typeof value === 'object';
-  if (!ok) throw new ERR_INVALID_ARG_TYPE(name, 'object', value);
 }
 
 // undefined (no signal) is fine; anything else must look like an AbortSignal.
@@ -108,12 +74,6 @@ function validateAbortSignal(signal, name) {
   if (signal === null || typeof signal !== 'object' || !('aborted' in signal)) {
     throw new ERR_INVALID_ARG_TYPE(name, 'AbortSignal', signal);
   }
-}
-
-function validateOneOf(value, name, oneOf) {
-  if (oneOf.includes(value)) return;
-  const allowed = oneOf.map((v) => (typeof v === 'string' ? `'${v}'` : String(v))).join(', ');
-  throw new ERR_INVALID_ARG_VALUE(name, value, `must be one of: ${allowed}`);
 }
 
 // A number or numeric string (any form Number() reads: ' 80 ', '0x50', '1e1')
@@ -128,12 +88,9 @@ function isLegalPort(port) {
   return Number.isInteger(n) && n >= 0 && n <= 0xFFFF;
 }
 
-// Returns the port as a number. Only the number 0 counts as zero for
-// `allowZero = false`: Node lets the string '0' through.
-function validatePort(port, name = 'Port', allowZero = true) {
-  if (!isLegalPort(port) || (port === 0 && !allowZero)) {
-    throw new ERR_SOCKET_BAD_PORT(name, port, allowZero);
-  }
+// Returns the port as a number.
+function validatePort(port, name = 'Port') {
+  if (!isLegalPort(port)) throw new ERR_SOCKET_BAD_PORT(name, port);
   return Number(port) >>> 0;
 }
 
@@ -165,12 +122,6 @@ module.exports = {
   validateFunction: hideStackFrames(validateFunction),
   validateObject: hideStackFrames(validateObject),
   validateAbortSignal: hideStackFrames(validateAbortSignal),
-  validateOneOf: hideStackFrames(validateOneOf),
   validatePort: hideStackFrames(validatePort),
   getTimerDuration: hideStackFrames(getTimerDuration),
-  isLegalPort,
-  kValidateObjectNone,
-  kValidateObjectAllowNullable,
-  kValidateObjectAllowArray,
-  kValidateObjectAllowFunction,
 };
