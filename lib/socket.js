@@ -648,21 +648,12 @@ class Socket extends stream.Duplex {
     let bytes = this._handle instanceof ForeignHandle ? this._handle.bytesWritten : this[kBytesWritten];
     const buffered = this.writableBuffer;
     if (!buffered) return undefined;
-    for (const entry of buffered) {
-      bytes += Buffer.isBuffer(entry.chunk) ? entry.chunk.length :
-        Buffer.byteLength(entry.chunk, entry.encoding);
-    }
+    for (const entry of buffered) bytes += chunkBytes(entry.chunk, entry.encoding);
     const pending = this[kPendingWrite];
-    if (pending) {
-      if (pending.writev) {
-        for (const entry of pending.data) {
-          bytes += Buffer.isBuffer(entry.chunk) ? entry.chunk.length :
-            Buffer.byteLength(entry.chunk, entry.encoding);
-        }
-      } else {
-        bytes += typeof pending.data === 'string' ?
-          Buffer.byteLength(pending.data, pending.encoding) : pending.data.length;
-      }
+    if (pending && pending.writev) {
+      for (const entry of pending.data) bytes += chunkBytes(entry.chunk, entry.encoding);
+    } else if (pending) {
+      bytes += chunkBytes(pending.data, pending.encoding);
     }
     return bytes;
   }
@@ -788,6 +779,11 @@ function openFd(fd) {
   }
   handle.pipe = type === 'PIPE';
   return handle;
+}
+
+// A chunk the stream hands _write (a Buffer or a string), in bytes.
+function chunkBytes(chunk, encoding) {
+  return Buffer.isBuffer(chunk) ? chunk.length : Buffer.byteLength(chunk, encoding);
 }
 
 // With allowHalfOpen false the Duplex ends our side once the peer ended theirs;
