@@ -465,13 +465,18 @@ unsafe fn call_dispatch(
 }
 
 /// # Safety
-/// `env` must be the live environment of the calling (JS) thread; so for the two below.
+/// `env` must be the live environment of the calling (JS) thread.
 unsafe fn int(env: sys::napi_env, value: i32) -> Result<sys::napi_value> {
   let mut out = ptr::null_mut();
+  // SAFETY: a plain Node-API call on the JS thread (the caller's contract).
   check_status!(unsafe { sys::napi_create_int32(env, value, &mut out) })?;
   Ok(out)
 }
 
+/// A JavaScript Buffer holding a copy of `data`.
+///
+/// # Safety
+/// `env` must be the live environment of the calling (JS) thread.
 unsafe fn buffer_copy(env: sys::napi_env, data: &[u8]) -> Result<sys::napi_value> {
   let mut out = ptr::null_mut();
   let mut copy = ptr::null_mut();
@@ -483,6 +488,9 @@ unsafe fn buffer_copy(env: sys::napi_env, data: &[u8]) -> Result<sys::napi_value
 }
 
 /// Hands `data` to JavaScript without copying; its finalizer frees it.
+///
+/// # Safety
+/// `env` must be the live environment of the calling (JS) thread.
 unsafe fn external_buffer(env: sys::napi_env, data: Vec<u8>) -> Result<sys::napi_value> {
   let mut out = ptr::null_mut();
   let mut boxed = Box::new(data);

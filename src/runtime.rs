@@ -39,9 +39,11 @@ fn start() -> Result<Handle, i32> {
 
 /// Registers a descriptor with the I/O thread's reactor; call it on the I/O thread.
 ///
+/// # Safety
 /// The caller must keep `fd` open, and the same socket, until the returned AsyncFd is
-/// dropped: the socket and server tasks drop it before they close the descriptor.
-pub fn register(fd: RawFd) -> io::Result<AsyncFd<Fd>> {
+/// dropped (`Fd::as_fd` borrows it meanwhile): the socket and server tasks drop it, in
+/// `close`, before they close the descriptor.
+pub unsafe fn register(fd: RawFd) -> io::Result<AsyncFd<Fd>> {
   // SAFETY: the caller keeps the descriptor open for the AsyncFd's lifetime, as above.
   unsafe { AsyncFd::register(Fd(fd)) }.map_err(|err| err.into_parts().1)
 }

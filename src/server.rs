@@ -85,7 +85,9 @@ impl Handle for ServerShared {
 }
 
 async fn accept_loop(shared: Arc<ServerShared>, fd: RawFd) {
-  let afd = match register(fd) {
+  // SAFETY: a listening server's descriptor is closed by this task alone (close_now, which
+  // drops the AsyncFd first); close() only shuts it down.
+  let afd = match unsafe { register(fd) } {
     Ok(afd) => afd,
     Err(err) => {
       shared.push(kind::ACCEPT_ERROR, Payload::Int(errno_of(&err)));

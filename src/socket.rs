@@ -347,7 +347,9 @@ async fn drive(shared: Arc<SocketShared>, connecting: bool) {
     Some(socket) => socket.as_raw_fd(),
     None => return,
   };
-  let afd = match register(fd) {
+  // SAFETY: only this task closes the descriptor (close_now, which drops the AsyncFd
+  // first), once JavaScript's close() asked it to.
+  let afd = match unsafe { register(fd) } {
     Ok(afd) => afd,
     Err(err) => {
       let event = if connecting {

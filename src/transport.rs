@@ -51,8 +51,9 @@ mod tests {
   #[test]
   fn moves_bytes_through_a_fifo_and_a_socket_pair() {
     let mut fds = [0; 2];
-    // SAFETY: pipe fills both descriptors, owned below.
+    // SAFETY: pipe fills both descriptors.
     assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: the two descriptors pipe just made, owned by nothing else.
     let (reader, writer) = unsafe {
       use std::os::fd::FromRawFd;
       (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1]))
