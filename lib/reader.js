@@ -14,6 +14,9 @@
 //   drop()              the socket is destroyed: what is unread was its connection's
 //   bytesRead           what the stream (or the callback) was given
 //
+// and a handle's own readStart() (http calls it, bypassing _read) brings an end that was
+// held meanwhile, as a resume through _read does. The other methods are the Reader's own.
+//
 // As Node's do, a socket gives its stream data only while push() returns true. What the
 // I/O thread read ahead meanwhile is held outside the stream, as Node leaves it in the
 // kernel, and goes to the stream in chunks of up to 64 KiB when it asks again; reading
