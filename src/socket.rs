@@ -34,6 +34,10 @@ const READ_SIZE: usize = 64 * 1024;
 /// it. Shorter ones are copied into the batch's arena and from there into a V8 buffer, as
 /// an external buffer's finalizer costs more than copying a few KiB.
 const HAND_OVER_FROM: usize = 16 * 1024;
+/// A chunk read into a lent buffer at least this long goes to JavaScript in that buffer;
+/// a shorter one is copied, and the buffer read into again: a kept buffer is lent memory
+/// the chunk may pin for long, so it should be mostly used.
+const KEEP_LENT_FROM: usize = 32 * 1024;
 /// Reads per readiness before yielding to other sockets, so one fast peer cannot starve the rest.
 const READS_PER_TURN: usize = 16;
 /// Bytes read but not yet handed to JavaScript, per socket, above which the I/O thread
@@ -424,6 +428,7 @@ enum Wakeup<'a> {
 
 async fn run(shared: &Arc<SocketShared>, afd: &AsyncFd<Fd>) {
   let mut eof = false;
+  let mut bulk = false;
   loop {
     let (want_write, closing) = {
       let io = lock(&shared.io);
@@ -460,7 +465,7 @@ async fn run(shared: &Arc<SocketShared>, afd: &AsyncFd<Fd>) {
       Wakeup::Told => {}
       Wakeup::Writable(Ok(guard)) => flush(shared, guard),
       Wakeup::Writable(Err(err)) => fail_writes(shared, errno_of(&err)),
-      Wakeup::Readable(Ok(guard)) => eof = read(shared, guard),
+      Wakeup::Readable(Ok(guard)) => eof = read(shared, guard, &mut bulk),
       Wakeup::Readable(Err(err)) => {
         shared.push(kind::READ_ERROR, Payload::Int(errno_of(&err)));
         eof = true;
@@ -472,10 +477,11 @@ async fn run(shared: &Arc<SocketShared>, afd: &AsyncFd<Fd>) {
 /// Reads what the kernel has, up to READS_PER_TURN chunks, and queues them for JavaScript
 /// together: one wake-up of the JS thread per pass, not one per chunk, which halves the
 /// CPU time of a bulk receive. Returns true at the end of the stream (EOF or an error),
-/// after which the socket is not read again.
-fn read(shared: &Arc<SocketShared>, guard: AsyncFdReadyGuard<'_, Fd>) -> bool {
+/// after which the socket is not read again. `bulk` says whether the last read was long:
+/// the next then goes into a buffer JavaScript lent (src/read_pool.rs).
+fn read(shared: &Arc<SocketShared>, guard: AsyncFdReadyGuard<'_, Fd>, bulk: &mut bool) -> bool {
   READ_STATE.with_borrow_mut(|state| {
-    let eof = read_chunks(shared, guard, state);
+    let eof = read_chunks(shared, guard, state, bulk);
     shared.env().push_batch(&mut state.batch);
     eof
   })
@@ -485,6 +491,7 @@ fn read_chunks(
   shared: &Arc<SocketShared>,
   mut guard: AsyncFdReadyGuard<'_, Fd>,
   state: &mut ReadState,
+  bulk: &mut bool,
 ) -> bool {
   let ReadState { scratch, batch } = state;
   for _ in 0..READS_PER_TURN {
@@ -494,31 +501,54 @@ fn read_chunks(
     if !shared.reading.load(Ordering::Relaxed) || throttle(shared) {
       return false;
     }
-    scratch.clear();
+    let mut lent = if *bulk {
+      shared.env().read_pool.borrow()
+    } else {
+      None
+    };
     // Without the lock: only this thread closes the descriptor, and holding the lock over
     // the syscall made the JS thread's writes wait for it (a futex sleep per round trip).
+    let fd = guard.get_inner().as_fd();
     let fifo = shared.fifo.load(Ordering::Relaxed);
-    match transport::read(
-      guard.get_inner().as_fd(),
-      fifo,
-      scratch.spare_capacity_mut(),
-    ) {
+    let (offered, result) = match lent.as_mut() {
+      Some(lent) => {
+        let space = lent.space();
+        (space.len(), transport::read(fd, fifo, space))
+      }
+      None => {
+        scratch.clear();
+        let space = scratch.spare_capacity_mut();
+        (space.len(), transport::read(fd, fifo, space))
+      }
+    };
+    match result {
       Ok(0) => {
         batch.push(kind::EOF, shared.id(), Payload::None);
         return true;
       }
       Ok(n) => {
-        // SAFETY: recv initialised the first n bytes of the spare capacity.
-        unsafe { scratch.set_len(n) };
         shared.undelivered.fetch_add(n, Ordering::SeqCst);
-        if n >= HAND_OVER_FROM {
-          let mut own = std::mem::replace(scratch, Vec::with_capacity(READ_SIZE));
-          own.shrink_to_fit();
-          batch.push(kind::DATA, shared.id(), Payload::Data(own, shared.clone()));
-        } else {
-          batch.push_bytes(shared.id(), scratch, shared.clone());
+        *bulk = n >= HAND_OVER_FROM;
+        match lent {
+          Some(lent) if n >= KEEP_LENT_FROM => {
+            let payload = Payload::Lent(lent.keep(), n, shared.clone());
+            batch.push(kind::LENT_DATA, shared.id(), payload);
+          }
+          // Back to the pool as `lent` goes.
+          Some(lent) => batch.push_bytes(shared.id(), lent.filled(n), shared.clone()),
+          None => {
+            // SAFETY: recv initialised the first n bytes of the spare capacity.
+            unsafe { scratch.set_len(n) };
+            if n >= HAND_OVER_FROM {
+              let mut own = std::mem::replace(scratch, Vec::with_capacity(READ_SIZE));
+              own.shrink_to_fit();
+              batch.push(kind::DATA, shared.id(), Payload::Data(own, shared.clone()));
+            } else {
+              batch.push_bytes(shared.id(), scratch, shared.clone());
+            }
+          }
         }
-        if n < READ_SIZE {
+        if n < offered {
           // A short read drained the socket: the next read would only say WouldBlock.
           guard.clear_ready();
           return false;
