@@ -115,7 +115,7 @@ class Socket extends stream.Duplex {
     this[kTimeout] = null;
     this[kUnref] = false;
     this[kResetOnDestroy] = false;
-    this[kShutdown] = null;
+    this[kShutdown] = false;
     this[kAttempt] = null;
     this[kPerf] = null;
     // The end of the stream (EOF or a read error) found while reading was stopped or reads
@@ -567,10 +567,9 @@ class Socket extends stream.Duplex {
     // happens at once, and on loopback the peer's FIN can close the connection before the
     // next line runs. Until the request is done, the peer's address is as Node would
     // still read it, and a reset is refused (see _destroy).
-    const peer = this._peername === null ? this._handle.remoteAddress() : null;
-    this[kShutdown] = { peer: peer && peer.family !== 'unix' ? peer : null };
+    this[kShutdown] = true;
     const done = (err) => {
-      this[kShutdown] = null;
+      this[kShutdown] = false;
       cb(err);
     };
     const result = this._handle.shutdown();
@@ -599,8 +598,8 @@ class Socket extends stream.Duplex {
     this[kBufferRest] = null;
     this[kHeld] = null;
     this[kWants] = false;
-    const shutting = this[kShutdown] !== null;
-    this[kShutdown] = null;
+    const shutting = this[kShutdown];
+    this[kShutdown] = false;
     if (this[kTimeout]) {
       clearTimeout(this[kTimeout]);
       this[kTimeout] = null;
@@ -871,7 +870,7 @@ class Socket extends stream.Duplex {
   _getpeername() {
     if (!this._handle || this.connecting) return this._peername || {};
     if (!this._peername) {
-      const info = (this[kShutdown] && this[kShutdown].peer) || this._handle.remoteAddress();
+      const info = this._handle.remoteAddress(this[kShutdown]);
       if (!info || info.family === 'unix') return {};
       this._peername = info;
     }

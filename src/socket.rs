@@ -85,6 +85,8 @@ struct Io {
   shutdown: ShutdownState,
   /// The first failed queued write: every later write fails the same way.
   write_error: i32,
+  /// The peer's address when JavaScript shut the write side (see remote_address).
+  peer_at_shutdown: Option<Box<SockAddr>>,
 }
 
 pub struct SocketShared {
@@ -121,6 +123,7 @@ impl SocketShared {
         write: None,
         shutdown: ShutdownState::None,
         write_error: 0,
+        peer_at_shutdown: None,
       }),
       reading: AtomicBool::new(reading),
       waits: Waits::default(),
@@ -232,6 +235,11 @@ impl SocketShared {
     if !matches!(io.shutdown, ShutdownState::None) {
       return 0;
     }
+    // Node shuts down on a later turn of its loop, and until then getpeername still
+    // answers; here the peer's FIN can end the connection (and getpeername with it) at
+    // once on loopback, so its answer is kept now.
+    let peer = io.socket.as_ref().and_then(|s| s.peer_addr().ok());
+    io.peer_at_shutdown = peer.filter(|p| p.is_ipv4() || p.is_ipv6()).map(Box::new);
     if io.write.is_none() {
       io.shutdown = ShutdownState::Done;
       return match io.socket.as_ref() {
@@ -993,9 +1001,17 @@ impl SocketHandle {
     addr::info(&addr)
   }
 
+  /// The peer's address; `shutting` (JavaScript's shutdown request is not done yet) falls
+  /// back to the address read as it began, as Node would still read it then.
   #[napi]
-  pub fn remote_address(&self) -> Option<AddressInfo> {
-    let addr = self.shared.with_socket(|s| s.peer_addr()).ok()?;
+  pub fn remote_address(&self, shutting: Option<bool>) -> Option<AddressInfo> {
+    let addr = match self.shared.with_socket(|s| s.peer_addr()) {
+      Ok(addr) => addr,
+      Err(_) if shutting == Some(true) => {
+        (**lock(&self.shared.io).peer_at_shutdown.as_ref()?).clone()
+      }
+      Err(_) => return None,
+    };
     addr::info(&addr)
   }
 }
