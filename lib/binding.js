@@ -28,7 +28,8 @@ let deferred = [];
 // turn), so that a socket can tell how close together two of its events came.
 let turnCount = 0;
 
-function dispatch(events) {
+function dispatch(events, wanted) {
+  takeLentChunks(events, wanted);
   if (turnBusy) {
     deferred.push(events);
     return;
@@ -49,6 +50,51 @@ function endOfTurn() {
     deliver(events, 0);
   }
   turnBusy = false;
+}
+
+// Bulk reads land in Buffers lent to the I/O thread (src/read_pool.rs), so that a chunk
+// reaches JavaScript in memory V8 allocated, as net's reads do: each lent Buffer waits in
+// this table, untouched, until its chunk comes back as a LENT_DATA event. The pool grows
+// as the I/O thread reports reads that found it empty, and is topped up as chunks come
+// back, up to LEND_MAX buffers per environment.
+const LEND_SIZE = 64 * 1024;
+const LEND_MAX = 32;
+const lent = [];
+const freeSlots = [];
+let lentCount = 0;
+const slotShift = kind.LENT_SLOT_SHIFT;
+const lengthMask = (1 << slotShift) - 1;
+
+function takeLentChunks(events, wanted) {
+  let returned = 0;
+  for (let i = 0; i < events.length; i += 3) {
+    if (events[i] !== kind.LENT_DATA) continue;
+    const slot = events[i + 2] >>> slotShift;
+    const length = events[i + 2] & lengthMask;
+    const buffer = lent[slot];
+    lent[slot] = undefined;
+    freeSlots.push(slot);
+    returned++;
+    events[i] = kind.DATA;
+    events[i + 2] = length === buffer.length ? buffer : buffer.subarray(0, length);
+  }
+  lentCount -= returned;
+  const count = Math.min(returned + wanted, LEND_MAX - lentCount);
+  if (count > 0) lend(count);
+}
+
+function lend(count) {
+  const buffers = new Array(count);
+  const slots = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const slot = freeSlots.length > 0 ? freeSlots.pop() : lent.length;
+    const buffer = Buffer.allocUnsafeSlow(LEND_SIZE);
+    lent[slot] = buffer;
+    buffers[i] = buffer;
+    slots[i] = slot;
+  }
+  lentCount += count;
+  native.lendReadBuffers(buffers, slots);
 }
 
 // Node runs every libuv callback in its own callback scope, which drains process.nextTick

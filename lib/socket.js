@@ -84,7 +84,7 @@ class Socket extends stream.Duplex {
     this[kWriteCallback] = null;
     this[kShutdownCallback] = null;
     this[kBytesWritten] = 0;
-    this[kShutdown] = null;
+    this[kShutdown] = false;
     this[kAttempt] = null;
     this[kPerf] = null;
     this[kTimeout] = null;
@@ -293,10 +293,9 @@ class Socket extends stream.Duplex {
     // happens at once, and on loopback the peer's FIN can close the connection before the
     // next line runs. Until the request is done, the peer's address is as Node would
     // still read it, and a reset is refused (see _destroy).
-    const peer = this._peername === null ? this._handle.remoteAddress() : null;
-    this[kShutdown] = { peer: peer && peer.family !== 'unix' ? peer : null };
+    this[kShutdown] = true;
     const done = (err) => {
-      this[kShutdown] = null;
+      this[kShutdown] = false;
       cb(err);
     };
     const result = this._handle.shutdown();
@@ -324,8 +323,8 @@ class Socket extends stream.Duplex {
     // (A socket that the Duplex constructor destroyed, for an aborted signal, has no reader
     // yet.)
     this[kReader]?.drop();
-    const shutting = this[kShutdown] !== null;
-    this[kShutdown] = null;
+    const shutting = this[kShutdown] === true;
+    this[kShutdown] = false;
     if (this[kTimeout]) {
       clearTimeout(this[kTimeout]);
       this[kTimeout] = null;
@@ -596,7 +595,7 @@ class Socket extends stream.Duplex {
   _getpeername() {
     if (!this._handle || this.connecting) return this._peername || {};
     if (!this._peername) {
-      const info = (this[kShutdown] && this[kShutdown].peer) || this._handle.remoteAddress();
+      const info = this._handle.remoteAddress(this[kShutdown]);
       if (!info || info.family === 'unix') return {};
       this._peername = info;
     }

@@ -56,6 +56,22 @@ function npmCommand() {
   return [process.platform === 'win32' ? 'npm.cmd' : 'npm', []];
 }
 
+// npm install in `dir` (a project of its own, whose package.json names what to install).
+function npmInstall(dir, what) {
+  const [command, prefix] = npmCommand();
+  const out = spawnSync(command, [...prefix, 'install', '--prefix', dir, '--no-audit', '--no-fund',
+    '--ignore-scripts', '--prefer-offline', '--no-package-lock'], {
+    cwd: dir,
+    stdio: ['ignore', process.stderr, 'inherit'],
+    // Under `npm run`, the project's package and lifecycle variables are not this
+    // install's; the user's npm config (cache, registry) is kept.
+    env: Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_(package|lifecycle)_/i.test(key))),
+  });
+  if (out.status !== 0) {
+    throw new Error(`rsnet: npm install of ${what} failed (${out.error ? out.error.message : `exit ${out.status}`})`);
+  }
+}
+
 // Installs Node `line` (20, 22, 24, 26) unless the pinned version is there already, and
 // returns the path of its node binary.
 function ensureNodeLine(line) {
@@ -77,19 +93,7 @@ function ensureNodeLine(line) {
     dependencies: { [`node${line}`]: spec },
   }, null, 2)}\n`);
   console.error(`rsnet: installing Node ${version} (node${line}@${spec}) into ${dir}`);
-  const [command, prefix] = npmCommand();
-  const out = spawnSync(command, [...prefix, 'install', '--prefix', dir, '--no-audit', '--no-fund',
-    '--ignore-scripts', '--prefer-offline', '--no-package-lock'], {
-    cwd: dir,
-    stdio: ['ignore', process.stderr, 'inherit'],
-    // Under `npm run`, the project's package and lifecycle variables are not this
-    // install's; the user's npm config (cache, registry) is kept.
-    env: Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_(package|lifecycle)_/i.test(key))),
-  });
-  if (out.status !== 0) {
-    throw new Error(`rsnet: npm install of ${packageName()}@${version} failed ` +
-      `(${out.error ? out.error.message : `exit ${out.status}`})`);
-  }
+  npmInstall(dir, `${packageName()}@${version}`);
   const got = installedVersion(line);
   if (got !== version) throw new Error(`rsnet: after npm install, ${bin} is ${got || 'missing'}, not ${version}`);
   return bin;
@@ -119,4 +123,4 @@ function main(args) {
 
 if (require.main === module) main(process.argv.slice(2));
 
-module.exports = { VERSIONS, ensureNodeLine, linesDir };
+module.exports = { VERSIONS, ensureNodeLine, linesDir, npmInstall };

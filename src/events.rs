@@ -15,6 +15,7 @@ use napi::bindgen_prelude::{Function, JsValue, Unknown};
 use napi::{check_status, sys, Env, Result};
 
 use crate::lock::lock;
+use crate::read_pool::ReadPool;
 
 /// Event kinds; JavaScript reads them from `eventKinds()`.
 pub mod kind {
@@ -36,9 +37,15 @@ pub mod kind {
   pub const ACCEPT: u32 = 8;
   /// Accepting failed; payload: negative errno.
   pub const ACCEPT_ERROR: u32 = 9;
+  /// A chunk read into a buffer JavaScript lent (src/read_pool.rs); payload: the buffer's
+  /// slot and the chunk's length, as `slot << LENT_SLOT_SHIFT | length`.
+  pub const LENT_DATA: u32 = 10;
+
+  /// How far a LENT_DATA payload shifts the slot: lengths stay below 1 << 17.
+  pub const LENT_SLOT_SHIFT: u32 = 17;
 
   /// Every kind by name, for JavaScript.
-  pub const ALL: [(&str, u32); 9] = [
+  pub const ALL: [(&str, u32); 11] = [
     ("DATA", DATA),
     ("EOF", EOF),
     ("READ_ERROR", READ_ERROR),
@@ -48,12 +55,14 @@ pub mod kind {
     ("SHUTDOWN", SHUTDOWN),
     ("ACCEPT", ACCEPT),
     ("ACCEPT_ERROR", ACCEPT_ERROR),
+    ("LENT_DATA", LENT_DATA),
+    ("LENT_SLOT_SHIFT", LENT_SLOT_SHIFT),
   ];
 
   /// Whether an event of this kind may change its handle's liveness: it ends a request or
   /// the reading. DATA, the most frequent, does not.
   pub fn ends_something(kind: u32) -> bool {
-    kind != DATA && kind != ACCEPT
+    kind != DATA && kind != LENT_DATA && kind != ACCEPT
   }
 }
 
@@ -89,6 +98,8 @@ pub enum Payload {
   /// A short chunk read from its source, kept in the batch's (then the queue's) byte arena
   /// at `start`, `len` bytes long.
   Bytes(usize, usize, Arc<dyn ReadSource>),
+  /// A chunk read into JavaScript's lent buffer `slot`, `len` bytes long.
+  Lent(u32, usize, Arc<dyn ReadSource>),
   Object(Arc<dyn IntoJs>),
 }
 
@@ -146,6 +157,8 @@ pub struct EnvContext {
   handles: Mutex<HashMap<u32, Weak<dyn Registered>>>,
   /// How many open, referenced handles keep the event loop alive; touched on the JS thread only.
   refs: AtomicU32,
+  /// The buffers JavaScript lent for bulk reads.
+  pub read_pool: ReadPool,
 }
 
 // SAFETY: the raw threadsafe function pointer is only used through Node-API calls that are
@@ -247,6 +260,7 @@ impl EnvContext {
 
   /// Environment teardown: no more calls into JavaScript, and every handle closed.
   fn teardown(&self) {
+    self.read_pool.teardown();
     {
       let mut queue = lock(&self.queue);
       queue.closed = true;
@@ -315,6 +329,7 @@ pub fn init(env: &Env, dispatch: Function<Unknown, Unknown>) -> Result<()> {
     next_id: AtomicU32::new(1),
     handles: Mutex::new(HashMap::new()),
     refs: AtomicU32::new(0),
+    read_pool: ReadPool::default(),
   });
   let mut tsfn = ptr::null_mut();
   let mut name = ptr::null_mut();
@@ -397,14 +412,16 @@ unsafe extern "C" fn deliver(
       }
     }
     // SAFETY: env is the live environment of the JS thread we run on.
-    if let Err(err) = unsafe { call_dispatch(env, dispatch, &mut events, &bytes) } {
+    let wanted = context.read_pool.take_missed();
+    if let Err(err) = unsafe { call_dispatch(env, dispatch, &mut events, &bytes, wanted) } {
       let _ = js.throw_error(&format!("rsnet: event delivery failed: {err}"), None);
     }
   }
   context.give_back(events, bytes);
 }
 
-/// Hands the batch to JavaScript's `dispatch` as one flat array.
+/// Hands the batch to JavaScript's `dispatch` as one flat array, with how many more
+/// buffers the read pool wants.
 ///
 /// # Safety
 /// `env` must be the live environment of the calling (JS) thread and `dispatch` a function
@@ -414,6 +431,7 @@ unsafe fn call_dispatch(
   dispatch: sys::napi_value,
   events: &mut Vec<Event>,
   bytes: &[u8],
+  wanted: u32,
 ) -> Result<()> {
   let mut array = ptr::null_mut();
   let mut undefined = ptr::null_mut();
@@ -440,6 +458,10 @@ unsafe fn call_dispatch(
           from.delivered(len);
           buffer_copy(env, &bytes[start..start + len])?
         }
+        Payload::Lent(slot, len, from) => {
+          from.delivered(len);
+          int(env, ((slot << kind::LENT_SLOT_SHIFT) as usize | len) as i32)?
+        }
         Payload::Object(object) => object.into_js(&Env::from_raw(env))?,
       };
       check_status!(sys::napi_set_element(
@@ -457,9 +479,10 @@ unsafe fn call_dispatch(
       check_status!(sys::napi_set_element(env, array, index + 2, payload))?;
       index += 3;
     }
+    let args = [array, int(env, wanted as i32)?];
     let mut result = ptr::null_mut();
     // An exception thrown by dispatch stays pending, and Node reports it as uncaught.
-    sys::napi_call_function(env, undefined, dispatch, 1, &array, &mut result);
+    sys::napi_call_function(env, undefined, dispatch, 2, args.as_ptr(), &mut result);
   }
   Ok(())
 }

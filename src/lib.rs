@@ -10,6 +10,7 @@ mod fd;
 mod handle;
 mod lock;
 mod options;
+mod read_pool;
 mod runtime;
 mod server;
 mod socket;
@@ -19,8 +20,8 @@ mod wake;
 
 use std::collections::HashMap;
 
-use napi::bindgen_prelude::Function;
 use napi::bindgen_prelude::Unknown;
+use napi::bindgen_prelude::{BufferSlice, Function};
 use napi::{Env, Result};
 use napi_derive::napi;
 
@@ -32,6 +33,23 @@ pub use tcp_controls::{check_congestion, get_tcp_options, set_tcp_options, tcp_i
 #[napi]
 pub fn init(env: Env, dispatch: Function<Unknown, Unknown>) -> Result<()> {
   events::init(&env, dispatch)
+}
+
+/// Lends the I/O thread `buffers` (Buffers of at least 16 KiB that JavaScript keeps, by
+/// `slots`, untouched until each comes back in a LENT_DATA event) to read bulk data into.
+#[napi]
+pub fn lend_read_buffers(env: Env, mut buffers: Vec<BufferSlice>, slots: Vec<u32>) -> Result<()> {
+  let context = events::context(&env)?;
+  for (buffer, slot) in buffers.iter_mut().zip(slots) {
+    // SAFETY: a Buffer's backing store (off the V8 heap at these sizes) does not move, and
+    // JavaScript keeps the Buffer alive and untouched until its slot comes back.
+    unsafe {
+      context
+        .read_pool
+        .lend(buffer.as_mut_ptr(), buffer.len(), slot)
+    };
+  }
+  Ok(())
 }
 
 /// The event kinds that `dispatch` receives, by name (src/events.rs defines them).

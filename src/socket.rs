@@ -34,6 +34,10 @@ const READ_SIZE: usize = 64 * 1024;
 /// it. Shorter ones are copied into the batch's arena and from there into a V8 buffer, as
 /// an external buffer's finalizer costs more than copying a few KiB.
 const HAND_OVER_FROM: usize = 16 * 1024;
+/// A chunk read into a lent buffer at least this long goes to JavaScript in that buffer;
+/// a shorter one is copied, and the buffer read into again: a kept buffer is lent memory
+/// the chunk may pin for long, so it should be mostly used.
+const KEEP_LENT_FROM: usize = 32 * 1024;
 /// Reads per readiness before yielding to other sockets, so one fast peer cannot starve the rest.
 const READS_PER_TURN: usize = 16;
 /// Bytes read but not yet handed to JavaScript, per socket, above which the I/O thread
@@ -81,6 +85,8 @@ struct Io {
   shutdown: ShutdownState,
   /// The first failed queued write: every later write fails the same way.
   write_error: i32,
+  /// The peer's address when JavaScript shut the write side (see remote_address).
+  peer_at_shutdown: Option<Box<SockAddr>>,
 }
 
 pub struct SocketShared {
@@ -117,6 +123,7 @@ impl SocketShared {
         write: None,
         shutdown: ShutdownState::None,
         write_error: 0,
+        peer_at_shutdown: None,
       }),
       reading: AtomicBool::new(reading),
       waits: Waits::default(),
@@ -228,6 +235,11 @@ impl SocketShared {
     if !matches!(io.shutdown, ShutdownState::None) {
       return 0;
     }
+    // Node shuts down on a later turn of its loop, and until then getpeername still
+    // answers; here the peer's FIN can end the connection (and getpeername with it) at
+    // once on loopback, so its answer is kept now.
+    let peer = io.socket.as_ref().and_then(|s| s.peer_addr().ok());
+    io.peer_at_shutdown = peer.filter(|p| p.is_ipv4() || p.is_ipv6()).map(Box::new);
     if io.write.is_none() {
       io.shutdown = ShutdownState::Done;
       return match io.socket.as_ref() {
@@ -426,6 +438,7 @@ enum Wakeup<'a> {
 
 async fn run(shared: &Arc<SocketShared>, afd: &AsyncFd<Fd>) {
   let mut eof = false;
+  let mut bulk = false;
   loop {
     let (want_write, closing) = {
       let io = lock(&shared.io);
@@ -462,7 +475,7 @@ async fn run(shared: &Arc<SocketShared>, afd: &AsyncFd<Fd>) {
       Wakeup::Told => {}
       Wakeup::Writable(Ok(guard)) => flush(shared, guard),
       Wakeup::Writable(Err(err)) => fail_writes(shared, errno_of(&err)),
-      Wakeup::Readable(Ok(guard)) => eof = read(shared, guard),
+      Wakeup::Readable(Ok(guard)) => eof = read(shared, guard, &mut bulk),
       Wakeup::Readable(Err(err)) => {
         shared.push(kind::READ_ERROR, Payload::Int(errno_of(&err)));
         eof = true;
@@ -474,10 +487,11 @@ async fn run(shared: &Arc<SocketShared>, afd: &AsyncFd<Fd>) {
 /// Reads what the kernel has, up to READS_PER_TURN chunks, and queues them for JavaScript
 /// together: one wake-up of the JS thread per pass, not one per chunk, which halves the
 /// CPU time of a bulk receive. Returns true at the end of the stream (EOF or an error),
-/// after which the socket is not read again.
-fn read(shared: &Arc<SocketShared>, guard: AsyncFdReadyGuard<'_, Fd>) -> bool {
+/// after which the socket is not read again. `bulk` says whether the last read was long:
+/// the next then goes into a buffer JavaScript lent (src/read_pool.rs).
+fn read(shared: &Arc<SocketShared>, guard: AsyncFdReadyGuard<'_, Fd>, bulk: &mut bool) -> bool {
   READ_STATE.with_borrow_mut(|state| {
-    let eof = read_chunks(shared, guard, state);
+    let eof = read_chunks(shared, guard, state, bulk);
     shared.env().push_batch(&mut state.batch);
     eof
   })
@@ -487,6 +501,7 @@ fn read_chunks(
   shared: &Arc<SocketShared>,
   mut guard: AsyncFdReadyGuard<'_, Fd>,
   state: &mut ReadState,
+  bulk: &mut bool,
 ) -> bool {
   let ReadState { scratch, batch } = state;
   for _ in 0..READS_PER_TURN {
@@ -496,31 +511,54 @@ fn read_chunks(
     if !shared.reading.load(Ordering::Relaxed) || throttle(shared) {
       return false;
     }
-    scratch.clear();
+    let mut lent = if *bulk {
+      shared.env().read_pool.borrow()
+    } else {
+      None
+    };
     // Without the lock: only this thread closes the descriptor, and holding the lock over
     // the syscall made the JS thread's writes wait for it (a futex sleep per round trip).
+    let fd = guard.get_inner().as_fd();
     let fifo = shared.fifo.load(Ordering::Relaxed);
-    match transport::read(
-      guard.get_inner().as_fd(),
-      fifo,
-      scratch.spare_capacity_mut(),
-    ) {
+    let (offered, result) = match lent.as_mut() {
+      Some(lent) => {
+        let space = lent.space();
+        (space.len(), transport::read(fd, fifo, space))
+      }
+      None => {
+        scratch.clear();
+        let space = scratch.spare_capacity_mut();
+        (space.len(), transport::read(fd, fifo, space))
+      }
+    };
+    match result {
       Ok(0) => {
         batch.push(kind::EOF, shared.id(), Payload::None);
         return true;
       }
       Ok(n) => {
-        // SAFETY: recv initialised the first n bytes of the spare capacity.
-        unsafe { scratch.set_len(n) };
         shared.undelivered.fetch_add(n, Ordering::SeqCst);
-        if n >= HAND_OVER_FROM {
-          let mut own = std::mem::replace(scratch, Vec::with_capacity(READ_SIZE));
-          own.shrink_to_fit();
-          batch.push(kind::DATA, shared.id(), Payload::Data(own, shared.clone()));
-        } else {
-          batch.push_bytes(shared.id(), scratch, shared.clone());
+        *bulk = n >= HAND_OVER_FROM;
+        match lent {
+          Some(lent) if n >= KEEP_LENT_FROM => {
+            let payload = Payload::Lent(lent.keep(), n, shared.clone());
+            batch.push(kind::LENT_DATA, shared.id(), payload);
+          }
+          // Back to the pool as `lent` goes.
+          Some(lent) => batch.push_bytes(shared.id(), lent.filled(n), shared.clone()),
+          None => {
+            // SAFETY: recv initialised the first n bytes of the spare capacity.
+            unsafe { scratch.set_len(n) };
+            if n >= HAND_OVER_FROM {
+              let mut own = std::mem::replace(scratch, Vec::with_capacity(READ_SIZE));
+              own.shrink_to_fit();
+              batch.push(kind::DATA, shared.id(), Payload::Data(own, shared.clone()));
+            } else {
+              batch.push_bytes(shared.id(), scratch, shared.clone());
+            }
+          }
         }
-        if n < READ_SIZE {
+        if n < offered {
           // A short read drained the socket: the next read would only say WouldBlock.
           guard.clear_ready();
           return false;
@@ -965,9 +1003,17 @@ impl SocketHandle {
     addr::info(&addr)
   }
 
+  /// The peer's address; `shutting` (JavaScript's shutdown request is not done yet) falls
+  /// back to the address read as it began, as Node would still read it then.
   #[napi]
-  pub fn remote_address(&self) -> Option<AddressInfo> {
-    let addr = self.shared.with_socket(|s| s.peer_addr()).ok()?;
+  pub fn remote_address(&self, shutting: Option<bool>) -> Option<AddressInfo> {
+    let addr = match self.shared.with_socket(|s| s.peer_addr()) {
+      Ok(addr) => addr,
+      Err(_) if shutting == Some(true) => {
+        (**lock(&self.shared.io).peer_at_shutdown.as_ref()?).clone()
+      }
+      Err(_) => return None,
+    };
     addr::info(&addr)
   }
 }
