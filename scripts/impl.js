@@ -8,8 +8,8 @@
 //   RSNET_IMPL=/path/to/rsnet another rsnet checkout (a path, absolute or from the current
 //                             directory), e.g. to compare two builds
 //
-// Child processes of a suite get the variable in their environment (implEnv) and load
-// the same implementation with loadImpl().
+// Child processes of a suite get the variable in their environment and load the same
+// implementation with loadImpl().
 
 const path = require('node:path');
 
@@ -42,9 +42,4 @@ function loadImpl(name = implName()) {
   return require(implModule(name));
 }
 
-// `env` (by default this process's) with RSNET_IMPL set to `name`, for a child process.
-function implEnv(name = implName(), env = process.env) {
-  return { ...env, [ENV]: name };
-}
-
-module.exports = { ENV, ROOT, implName, implModule, loadImpl, implEnv };
+module.exports = { ENV, ROOT, implName, implModule, loadImpl };
