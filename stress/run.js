@@ -11,7 +11,7 @@
 // RSNET_IMPL=/path/to/rsnet on another checkout (scripts/impl.js).
 
 const { SCENARIOS } = require('./lib/scenarios');
-const { ENV, implName } = require('../scripts/impl');
+const { ENV, implModule, implName } = require('../scripts/impl');
 
 function parseArgs(argv) {
   const args = { size: 'full', seed: null, only: null, quiet: false };
@@ -46,6 +46,12 @@ async function main() {
   const args = parseArgs(process.argv.slice(2));
   const started = Date.now();
   const name = implName();
+  try {
+    implModule(name);
+  } catch (err) {
+    console.error(err.message);
+    process.exit(2);
+  }
   const impl = name === 'rsnet' ? '' : name === 'net' ? ` on Node's own net (${ENV}=net)` : ` on ${ENV}=${name}`;
   console.log(`rsnet stress${impl}, ${args.size} size, seed ${args.seed} (repeat with --seed=${args.seed})`);
   const results = {};
