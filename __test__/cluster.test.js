@@ -7,33 +7,29 @@
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { execFile } = require('node:child_process');
-const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
+
+const { IMPLEMENTATIONS, describeRun, implEnv, runNode, tmpDir } = require('./helpers');
 
 const T = { timeout: 30000 };
 const PRIMARY = path.join(__dirname, 'fixtures', 'cluster-primary.js');
-const MODULE_IDS = [['net', 'node:net'], ['rsnet', path.join(__dirname, '..')]];
 
-function runCluster(moduleId, policy, socketPath) {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [PRIMARY, moduleId, ...(socketPath ? [socketPath] : [])], {
-      env: { ...process.env, NODE_CLUSTER_SCHED_POLICY: policy },
-      timeout: 20000,
-    }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${moduleId} (${policy}): ${err.message} ${stderr}`));
-      else resolve(JSON.parse(stdout));
-    });
+// Runs the cluster with `side` ('node' or 'rsnet') in the workers: the primary's report.
+async function runCluster(side, policy, socketPath) {
+  const out = await runNode([PRIMARY, ...(socketPath ? [socketPath] : [])], {
+    env: { ...implEnv(side), NODE_CLUSTER_SCHED_POLICY: policy },
+    timeout: 20000,
   });
+  assert.equal(out.code, 0, describeRun(`${side} (${policy})`, out));
+  return JSON.parse(out.stdout);
 }
 
 // Runs the cluster with Node's net in the workers, then with rsnet; `socketPathFor(name)`
 // gives each run its Unix socket path, if any.
 async function runBoth(policy, socketPathFor = () => undefined) {
   const results = {};
-  for (const [name, moduleId] of MODULE_IDS) {
-    results[name] = await runCluster(moduleId, policy, socketPathFor(name));
+  for (const [name] of IMPLEMENTATIONS) {
+    results[name] = await runCluster(name, policy, socketPathFor(name));
   }
   return results;
 }
@@ -50,20 +46,16 @@ const ROUND_ROBIN = {
 
 test('cluster, round-robin: the primary hands connections to both workers in turn', T, async () => {
   const results = await runBoth('rr');
-  assert.deepEqual(results.net, ROUND_ROBIN);
-  assert.deepEqual(results.rsnet, results.net);
+  assert.deepEqual(results.node, ROUND_ROBIN);
+  assert.deepEqual(results.rsnet, results.node);
 });
 
 test('cluster, Unix socket path: both workers serve it, address() is the path, nothing is left', T,
   async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rsnet-cluster-'));
-    try {
-      const results = await runBoth('rr', (name) => path.join(dir, `${name}.sock`));
-      assert.deepEqual(results.net, ROUND_ROBIN);
-      assert.deepEqual(results.rsnet, results.net);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const dir = tmpDir('cluster');
+    const results = await runBoth('rr', (name) => path.join(dir, `${name}.sock`));
+    assert.deepEqual(results.node, ROUND_ROBIN);
+    assert.deepEqual(results.rsnet, results.node);
   });
 
 test('cluster, shared socket: the workers accept on it themselves and all 20 are answered', T, async () => {
@@ -75,6 +67,6 @@ test('cluster, shared socket: the workers accept on it themselves and all 20 are
       .reduce((sum, [, count]) => sum + count, 0);
     results[name] = { policy, answered, exits };
   }
-  assert.deepEqual(results.net, { policy: 1, answered: 20, exits: CLEAN_EXITS });
-  assert.deepEqual(results.rsnet, results.net);
+  assert.deepEqual(results.node, { policy: 1, answered: 20, exits: CLEAN_EXITS });
+  assert.deepEqual(results.rsnet, results.node);
 });

@@ -1,48 +1,36 @@
 'use strict';
 
-// rsnet as a drop-in for net (issue #6): the `rsnet/register` hooks for require and
-// import, in workers and child processes too; the ES module and CommonJS entry points;
-// the TypeScript types; http, https and tls over rsnet sockets, compared with the same
-// program on Node's net; NODE_DEBUG and util.inspect; and the npm package as a user
-// installs it. Programs that must be unmodified user code live in fixtures/dropin/ and
-// run in child processes from temp directories outside the repository.
+// rsnet as a drop-in for net (issue #6): the classic net examples; the `rsnet/register`
+// hooks for require and import, in workers and child processes too; the ES module and
+// CommonJS entry points; the TypeScript types; http, https and tls over rsnet sockets,
+// compared with the same program on Node's net; NODE_DEBUG and util.inspect; and the npm
+// package as a user installs it. Programs that must be unmodified user code live in
+// fixtures/dropin/ and run in child processes from temp directories outside the repository.
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn, spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const { once } = require('node:events');
 const fs = require('node:fs');
 const nodeNet = require('node:net');
-const os = require('node:os');
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
 const util = require('node:util');
 
+const {
+  cleanEnv, describeRun, later, listening, run: runChild, runSync, sha256, startNode, testScope, tmpDir,
+} = require('./helpers');
+
+// This package itself, whatever RSNET_IMPL says: what the drop-in hooks must give.
 const rsnet = require('..');
 
 const ROOT = path.resolve(__dirname, '..');
 const FIXTURES = path.join(__dirname, 'fixtures', 'dropin');
 
-// Child processes still running; killed (their whole process group) if the file ends
-// early, so that a failed test leaves nothing behind.
-const live = new Set();
-process.on('exit', () => {
-  for (const child of live) killGroup(child);
-});
-
-function killGroup(child) {
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
 // A fresh directory under the system temp dir (never inside the repository, where the
 // register hook would take scripts for rsnet's own files), removed after the test.
 function tempDir(t) {
-  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'rsnet-dropin-')));
+  const dir = tmpDir('dropin');
   assert.ok(!dir.startsWith(ROOT + path.sep), `${dir} is inside ${ROOT}`);
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
@@ -65,61 +53,14 @@ function copyFixtures(dir, ...names) {
   for (const name of names) fs.copyFileSync(path.join(FIXTURES, name), path.join(dir, name));
 }
 
-// The environment for child processes: ours without the options that would change how
-// node starts (the test runner's own, a NODE_OPTIONS hook, debug output, npm's config).
-function childEnv(extra = {}) {
-  const env = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key === 'NODE_OPTIONS' || key === 'NODE_DEBUG' || key === 'NODE_TEST_CONTEXT') continue;
-    if (key.startsWith('npm_')) continue;
-    env[key] = value;
-  }
-  return { ...env, ...extra };
-}
-
-// Runs a command to completion within `timeout` ms (then kills its process group).
-// Resolves to { code, signal, stdout, stderr, ms, timedOut }.
-function run(command, args, { cwd = ROOT, env = childEnv(), timeout = 30000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const child = spawn(command, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    live.add(child);
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(child);
-    }, timeout);
-    const stdout = [];
-    const stderr = [];
-    child.stdout.on('data', (chunk) => stdout.push(chunk));
-    child.stderr.on('data', (chunk) => stderr.push(chunk));
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      live.delete(child);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      live.delete(child);
-      resolve({
-        code,
-        signal,
-        timedOut,
-        ms: Date.now() - started,
-        stdout: Buffer.concat(stdout).toString(),
-        stderr: Buffer.concat(stderr).toString(),
-      });
-    });
-  });
+// Runs a command as a user would: from the repository unless told, with an environment
+// without the test runner's options (cleanEnv), within `timeout` ms.
+function run(command, args, { cwd = ROOT, env = cleanEnv(), timeout = 30000 } = {}) {
+  return runChild(command, args, { cwd, env, timeout });
 }
 
 function runNode(args, options) {
   return run(process.execPath, args, options);
-}
-
-function describeRun(what, out) {
-  return `${what}: exit ${out.code}${out.signal ? ` (${out.signal})` : ''}` +
-    `${out.timedOut ? ' (timed out)' : ''}\n--- stdout\n${out.stdout}\n--- stderr\n${out.stderr}`;
 }
 
 // The JSON a fixture printed on its "RESULT " line; the run must have succeeded.
@@ -130,19 +71,42 @@ function resultOf(what, out) {
   return JSON.parse(line.slice('RESULT '.length));
 }
 
-function sha256(data) {
-  return crypto.createHash('sha256').update(data).digest('hex');
-}
+// ---------------------------------------------------------------------------------
+// 0. The classic net examples (examples/server.js and client.js), written for net and
+// unchanged but for the require line, run on rsnet as they would on net.
 
-function listen(server, ...args) {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(...args, () => {
-      server.removeListener('error', reject);
-      resolve(server.address());
-    });
+test('examples/server.js and examples/client.js print what they should; the client exits by itself',
+  { timeout: 15000 }, async (t) => {
+    const { track } = testScope(t);
+    const server = track(startNode([path.join(ROOT, 'examples', 'server.js')], { cwd: ROOT }));
+    const serverLines = await server.waitForLines(1, { ms: 5000, what: 'the server\'s first line' });
+    assert.deepEqual(serverLines, ['Server listening on 127.0.0.1:6969']);
+
+    const client = track(startNode([path.join(ROOT, 'examples', 'client.js')], { cwd: ROOT }));
+    const exited = client.exited.then(({ code, signal }) => ({ code, signal }));
+    const result = await Promise.race([exited, later(5000, 'still running')]);
+    assert.deepEqual(result, { code: 0, signal: null }, `client did not exit by itself with 0; stderr: ${client.stderr}`);
+    assert.equal(client.stderr, '');
+    assert.deepEqual(client.lines(), [
+      'CONNECTED TO: 127.0.0.1:6969',
+      'DATA: You said "I am Chuck Norris!"',
+      'Connection closed',
+    ]);
+
+    const lines = await server.waitForLines(4, { ms: 5000, what: 'the server\'s CLOSED line' });
+    assert.equal(lines.length, 4, JSON.stringify(lines));
+    assert.equal(lines[0], 'Server listening on 127.0.0.1:6969');
+    const connected = /^CONNECTED: 127\.0\.0\.1:(\d+)$/.exec(lines[1]);
+    assert.ok(connected, lines[1]);
+    const port = Number(connected[1]);
+    assert.ok(port > 0 && port < 65536 && port !== 6969, lines[1]);
+    assert.equal(lines[2], 'DATA 127.0.0.1: I am Chuck Norris!');
+    assert.equal(lines[3], `CLOSED: 127.0.0.1 ${port}`);
+    assert.equal(server.running, true, 'the server keeps running');
+    assert.equal(server.stderr, '');
+    server.kill();
+    await server.exited;
   });
-}
 
 // ---------------------------------------------------------------------------------
 // 1. node -r rsnet/register: require('net') in unmodified CommonJS code is rsnet.
@@ -185,7 +149,7 @@ test('register (CommonJS): node -r rsnet/register gives unmodified code rsnet fo
   };
   const outs = await Promise.all(Object.entries(runs).map(([name, args]) => runNode(args, {
     cwd: dir,
-    env: childEnv(name === 'through NODE_OPTIONS' ? { NODE_OPTIONS: '--require rsnet/register' } : {}),
+    env: cleanEnv(name === 'through NODE_OPTIONS' ? { NODE_OPTIONS: '--require rsnet/register' } : {}),
   })));
   Object.keys(runs).forEach((name, i) => {
     const hooked = name !== 'without the hook';
@@ -278,7 +242,7 @@ test('register: -r and --import each give rsnet to require and import, in main, 
   const outs = [];
   for (let i = 0; i < runs.length; i += 2) {
     outs.push(...await Promise.all(runs.slice(i, i + 2).map(({ execArgv, env, program }) =>
-      runNode([...execArgv, program], { cwd: dir, env: childEnv(env) }))));
+      runNode([...execArgv, program], { cwd: dir, env: cleanEnv(env) }))));
   }
   runs.forEach(({ name, hook, execArgv }, i) => {
     const hooked = hook !== 'no hook';
@@ -482,13 +446,12 @@ let certDir;
 function certificate() {
   if (certDir !== undefined) return certDir;
   certDir = null;
-  if (spawnSync('which', ['openssl']).status !== 0) return null;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rsnet-dropin-cert-'));
-  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-  const out = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
+  if (runSync('which', ['openssl']).code !== 0) return null;
+  const dir = tmpDir('dropin-cert');
+  const out = runSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
     '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { cwd: dir, encoding: 'utf8', timeout: 20000 });
-  assert.equal(out.status, 0, `openssl: ${out.stderr}`);
+    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { cwd: dir, timeout: 20000 });
+  assert.equal(out.code, 0, `openssl: ${out.stderr}`);
   certDir = dir;
   return dir;
 }
@@ -551,9 +514,9 @@ server.listen(0, '127.0.0.1', () => {
 
 test('NODE_DEBUG=rsnet prints RSNET debug lines on stderr, and nothing without it', { timeout: 20000 }, async () => {
   const [on, off, both] = await Promise.all([
-    runNode(['-e', DEBUG_CLIENT], { env: childEnv({ NODE_DEBUG: 'rsnet' }) }),
+    runNode(['-e', DEBUG_CLIENT], { env: cleanEnv({ NODE_DEBUG: 'rsnet' }) }),
     runNode(['-e', DEBUG_CLIENT]),
-    runNode(['-e', DEBUG_CLIENT], { env: childEnv({ NODE_DEBUG: 'http,RSNET' }) }),
+    runNode(['-e', DEBUG_CLIENT], { env: cleanEnv({ NODE_DEBUG: 'http,RSNET' }) }),
   ]);
   for (const [name, out] of [['NODE_DEBUG=rsnet', on], ['no NODE_DEBUG', off], ['NODE_DEBUG=http,RSNET', both]]) {
     assert.equal(out.code, 0, describeRun(name, out));
@@ -579,7 +542,7 @@ test('util.inspect works on rsnet sockets and servers in every state', { timeout
   const fresh = new rsnet.Socket();
   assert.match(util.inspect(server), /^(<ref \*\d> )?Server \{/);
   assert.match(util.inspect(fresh), /^(<ref \*\d> )?Socket \{/);
-  const { port } = await listen(server, 0, '127.0.0.1');
+  const { port } = await listening(server, 0, '127.0.0.1');
   const client = rsnet.connect(port, '127.0.0.1');
   const connecting = util.inspect(client);
   await once(client, 'connect');
@@ -646,7 +609,7 @@ test('npm pack + npm install of the tarball builds the addon; the installed pack
   const installStarted = Date.now();
   const installed = await run(npm, ['install', tarball, '--no-audit', '--no-fund', '--foreground-scripts'], {
     cwd: project,
-    env: childEnv({ CARGO_TARGET_DIR: targetDir, npm_config_cache: path.join(dir, 'npm-cache') }),
+    env: cleanEnv({ CARGO_TARGET_DIR: targetDir, npm_config_cache: path.join(dir, 'npm-cache') }),
     timeout: 240000,
   });
   assert.equal(installed.code, 0, describeRun('npm install', installed));

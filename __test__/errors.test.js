@@ -1,18 +1,21 @@
 'use strict';
 
-// lib/errors.js and lib/validators.js must throw what Node's own net throws.
+// Errors: lib/errors.js and lib/validators.js must throw what Node's own net throws.
 // Each case provokes the error in Node (the expected value) and builds it with
 // our modules (the actual value), then compares everything a user can see. Errors
 // that Node's own streams and dns raise for rsnet too are provoked on both.
+// The last section meets the errors of connections (refused, reset, a peer gone) side by
+// side with net: the events on each socket, in order, with the errors' fields.
 
 const { test } = require('node:test');
-const assert = require('node:assert');
+const assert = require('node:assert/strict');
 const { once } = require('node:events');
 const net = require('node:net');
+// The same, where a scenario's own `net` is the implementation it runs on.
+const nodeNet = net;
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { spawnSync } = require('node:child_process');
 const { inspect } = require('node:util');
 
 const {
@@ -22,63 +25,29 @@ const {
   uvExceptionWithHostPort,
   aggregateError,
 } = require('../lib/errors');
-const rsnet = require('..');
 const validators = require('../lib/validators');
 const line = require('../lib/node-line');
+const {
+  caught, closed, delay, errorShape, freePort, listening, names, recordEvents, rsnet, runNodeSync, sameOnBoth,
+  startServer, testScope, tmpDir,
+} = require('./helpers');
 
 const ERRNO = os.constants.errno;
 const TIMEOUT = { timeout: 5000 };
 
-// What a user can observe of an error. Also sent to a child process (as text)
-// so the internal-errors oracle below describes errors the same way.
+// What a user can observe of an error, in full (the child process below describes Node's
+// internal errors the same way).
 function shape(err) {
-  const keys = Object.keys(err);
-  return {
-    ctor: err.constructor.name,
-    name: err.name,
-    code: err.code,
-    message: err.message,
-    string: String(err),
-    header: err.stack.split('\n')[0],
-    keys,
-    values: keys.map((k) => (typeof err[k] === 'bigint' ? `${err[k]}n` : err[k])),
-    isTypeError: err instanceof TypeError,
-    isRangeError: err instanceof RangeError,
-    isError: err instanceof Error,
-  };
-}
-
-function caught(fn) {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return assert.fail('expected a throw');
+  return errorShape(err, null, { detail: true });
 }
 
 function assertSame(actual, expected) {
   assert.deepStrictEqual(shape(actual), shape(expected));
 }
 
-async function listening(server, ...args) {
-  server.listen(...args);
-  await once(server, 'listening');
-  return server.address().port;
-}
-
 // The arguments a socket.write('x') callback gets.
 function writeResult(socket) {
   return new Promise((resolve) => socket.write('x', (...args) => resolve(args)));
-}
-
-// A port that was free a moment ago: nothing listens there now.
-async function closedPort() {
-  const server = net.createServer();
-  const port = await listening(server, 0, '127.0.0.1');
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 // Node builds these the same way whatever the value; setTimeout() shows how it
@@ -223,13 +192,13 @@ test('codes match Node internal errors', TIMEOUT, () => {
   ];
   const script = `
     const { codes } = require('internal/errors');
-    const shape = ${shape};
+    const { errorShape } = require(${JSON.stringify(require.resolve('./helpers/error-shape'))});
+    const shape = (err) => errorShape(err, null, { detail: true });
     const cases = [${cases.join(',\n')}];
     console.log(JSON.stringify(cases.map((build) => shape(build(codes)))));
   `;
-  const child = spawnSync(process.execPath, ['--expose-internals', '-e', script],
-    { encoding: 'utf8', timeout: 4000 });
-  assert.strictEqual(child.status, 0, child.stderr);
+  const child = runNodeSync(['--expose-internals', '-e', script], { timeout: 4000 });
+  assert.strictEqual(child.code, 0, child.stderr);
   // Through JSON, as the child's answer came.
   const actual = cases.map((build) => JSON.parse(JSON.stringify(shape(build(codes)))));
   assert.deepStrictEqual(actual, JSON.parse(child.stdout));
@@ -265,7 +234,7 @@ async function writesAfterEndAndDestroy(impl, port) {
 
 test('stream state errors', TIMEOUT, async () => {
   const server = net.createServer((socket) => socket.on('error', () => {}).resume());
-  const port = await listening(server, 0, '127.0.0.1');
+  const { port } = await listening(server, 0, '127.0.0.1');
   try {
     // Node's streams raise these, for net's sockets and rsnet's alike.
     const expected = await writesAfterEndAndDestroy(net, port);
@@ -298,7 +267,7 @@ test('stream state errors', TIMEOUT, async () => {
 test('AbortError of a socket aborted by its signal, as net\'s', TIMEOUT, async () => {
   const controller = new AbortController();
   controller.abort();
-  const port = await closedPort();
+  const port = await freePort();
   const [expected] = await once(net.connect({ port, host: '127.0.0.1', signal: controller.signal }), 'error');
   const [actual] = await once(rsnet.connect({ port, host: '127.0.0.1', signal: controller.signal }), 'error');
   assert.strictEqual(expected.name, 'AbortError');
@@ -307,14 +276,14 @@ test('AbortError of a socket aborted by its signal, as net\'s', TIMEOUT, async (
 });
 
 test('exceptionWithHostPort matches a refused connection', TIMEOUT, async () => {
-  const port = await closedPort();
+  const port = await freePort();
   const [err] = await once(net.connect(port, '127.0.0.1'), 'error');
   assertSame(exceptionWithHostPort(-ERRNO.ECONNREFUSED, 'connect', '127.0.0.1', port), err);
   assert.strictEqual(err.message, `connect ECONNREFUSED 127.0.0.1:${port}`);
 });
 
 test('exceptionWithHostPort does not bracket IPv6 addresses', TIMEOUT, async () => {
-  const port = await closedPort();
+  const port = await freePort();
   // Refused where IPv6 works; some other errno where it does not: same format.
   const [err] = await once(net.connect(port, '::1'), 'error');
   assertSame(exceptionWithHostPort(err.errno, 'connect', '::1', port), err);
@@ -322,8 +291,8 @@ test('exceptionWithHostPort does not bracket IPv6 addresses', TIMEOUT, async () 
 });
 
 test('exceptionWithHostPort with local details', TIMEOUT, async () => {
-  const port = await closedPort();
-  const localPort = await closedPort();
+  const port = await freePort();
+  const localPort = await freePort();
   const [err] = await once(net.connect({ port, host: '127.0.0.1', localPort }), 'error');
   const mine = exceptionWithHostPort(-ERRNO.ECONNREFUSED, 'connect', '127.0.0.1', port,
     `${err.localAddress}:${localPort}`);
@@ -340,7 +309,7 @@ test('exceptionWithHostPort for a Unix socket path', TIMEOUT, async () => {
 
 test('uvExceptionWithHostPort matches EADDRINUSE', TIMEOUT, async () => {
   const server = net.createServer();
-  const port = await listening(server, 0, '127.0.0.1');
+  const { port } = await listening(server, 0, '127.0.0.1');
   try {
     const [err] = await once(net.createServer().listen(port, '127.0.0.1'), 'error');
     assertSame(uvExceptionWithHostPort(-ERRNO.EADDRINUSE, 'listen', '127.0.0.1', port), err);
@@ -360,7 +329,7 @@ test('uvExceptionWithHostPort for a Unix socket path', TIMEOUT, async () => {
 test('errnoException matches a reset connection', TIMEOUT, async () => {
   // Reset only once connected, so the error comes from a read and not from connect.
   const server = net.createServer((socket) => socket.once('data', () => socket.resetAndDestroy()));
-  const port = await listening(server, 0, '127.0.0.1');
+  const { port } = await listening(server, 0, '127.0.0.1');
   try {
     const client = net.connect(port, '127.0.0.1');
     await once(client, 'connect');
@@ -408,4 +377,181 @@ test('stacks start at the caller, not in lib/', TIMEOUT, () => {
     assert.match(frames(err)[0], /callerOf/);
     assert.ok(!frames(err).some((line) => line.includes(`lib${path.sep}`)), err.stack);
   }
+});
+
+// ---------------------------------------------------------------------------------------
+// Errors of connections, side by side with net. Each scenario runs on Node's net, then on
+// rsnet, and the events of each socket (names and order, with the errors' fields) must be
+// the same; Node's own observation is also checked against what it is known to be.
+
+for (const [label, host] of [['127.0.0.1', '127.0.0.1'], ['::1', '::1']]) {
+  test(`a refused connection to ${label}: ECONNREFUSED with net's fields, then close(true)`,
+    { timeout: 5000 }, async (t) => {
+      const expected = await sameOnBoth(async ({ net, track }) => {
+        const port = await freePort(host);
+        const client = track(net.connect(port, host));
+        const log = recordEvents(client, { port });
+        await closed(client);
+        await delay(10);
+        return { log, destroyed: client.destroyed, readyState: client.readyState };
+      });
+      assert.deepEqual(expected.log, [
+        {
+          error: {
+            ctor: 'Error',
+            name: 'Error',
+            message: `connect ECONNREFUSED ${host}:PORT`,
+            header: `Error: connect ECONNREFUSED ${host}:PORT`,
+            keys: ['errno', 'code', 'syscall', 'address', 'port'],
+            errno: -ERRNO.ECONNREFUSED,
+            code: 'ECONNREFUSED',
+            syscall: 'connect',
+            address: host,
+            port: 'PORT',
+          },
+        },
+        'close:true',
+      ]);
+    });
+}
+
+test('rsnet ECONNREFUSED message names the exact port (not masked)', { timeout: 5000 }, async (t) => {
+  const { track } = testScope(t);
+  const port = await freePort();
+  const client = track(rsnet.connect(port, '127.0.0.1'));
+  const [err] = await once(client, 'error');
+  assert.equal(err.message, `connect ECONNREFUSED 127.0.0.1:${port}`);
+  assert.equal(err.port, port);
+  assert.equal(err.address, '127.0.0.1');
+});
+
+test('connecting to a missing Unix socket: ENOENT with net\'s fields', { timeout: 5000 }, async (t) => {
+  const dir = tmpDir('errors');
+  const file = path.join(dir, 'nobody.sock');
+  const expected = await sameOnBoth(async ({ net, track }) => {
+    const client = track(net.connect(file));
+    const log = recordEvents(client);
+    await closed(client);
+    return log;
+  });
+  assert.equal(expected[0].error.code, 'ENOENT');
+  assert.equal(expected[0].error.message, `connect ENOENT ${file}`);
+});
+
+test('ECONNRESET on the reading side when the peer resets (net peer uses resetAndDestroy)',
+  { timeout: 5000 }, async (t) => {
+    const expected = await sameOnBoth(async ({ net, track }) => {
+      const peerServer = await startServer(nodeNet, track, undefined, 0, '127.0.0.1');
+      peerServer.on('connection', (socket) => socket.once('data', () => socket.resetAndDestroy()));
+      const client = track(net.connect(peerServer.address().port, '127.0.0.1', () => client.write('x')));
+      const log = recordEvents(client);
+      await closed(client);
+      return log;
+    });
+    assert.deepEqual(names(expected), ['connect', 'ready', 'error', 'close:true']);
+    assert.equal(expected[2].error.message, 'read ECONNRESET');
+    assert.equal(expected[2].error.syscall, 'read');
+  });
+
+
+test('ECONNRESET on an accepted socket when the client resets', { timeout: 5000 }, async (t) => {
+  const expected = await sameOnBoth(async ({ net, track }) => {
+    const server = await startServer(net, track, undefined, 0, '127.0.0.1');
+    const client = track(nodeNet.connect(server.address().port, '127.0.0.1', () => client.write('hi')));
+    const [socket] = await once(server, 'connection');
+    const log = recordEvents(socket);
+    const socketClosed = closed(socket);
+    await once(socket, 'data');
+    client.resetAndDestroy();
+    await socketClosed;
+    return log;
+  });
+  assert.deepEqual(names(expected), ['data:hi', 'error', 'close:true']);
+});
+
+test('resetAndDestroy() sends an RST: the net peer sees ECONNRESET, the resetting side close(false)',
+  { timeout: 5000 }, async (t) => {
+    const expected = await sameOnBoth(async ({ net, track }) => {
+      const peerServer = await startServer(nodeNet, track, undefined, 0, '127.0.0.1');
+      const client = track(net.connect(peerServer.address().port, '127.0.0.1'));
+      const clientLog = recordEvents(client);
+      const [peer] = await once(peerServer, 'connection');
+      const peerLog = recordEvents(peer);
+      const peerClosed = closed(peer);
+      if (client.connecting) await once(client, 'connect');
+      client.write('bye');
+      await once(peer, 'data');
+      const returned = client.resetAndDestroy();
+      await Promise.all([peerClosed, closed(client)]);
+      return { peerLog, clientLog, returnedSelf: returned === client };
+    });
+    assert.deepEqual(names(expected.peerLog), ['data:bye', 'error', 'close:true']);
+    assert.equal(expected.peerLog[1].error.code, 'ECONNRESET');
+  });
+
+// The socket is paused before it connects, so it does not read: the reset is found by
+// the next write, which fails with ECONNRESET (syscall 'write'), as in net.
+test('writing to a reset peer from a socket that is not reading: write ECONNRESET, as net',
+  { timeout: 5000 }, async (t) => {
+    const expected = await sameOnBoth(async ({ net, track }) => {
+      const peerServer = await startServer(nodeNet, track, undefined, 0, '127.0.0.1');
+      const client = track(net.connect(peerServer.address().port, '127.0.0.1'));
+      client.pause();
+      const log = recordEvents(client, { data: false });
+      const clientClosed = closed(client);
+      const [peer] = await once(peerServer, 'connection');
+      if (client.connecting) await once(client, 'connect');
+      const peerClosed = closed(peer);
+      peer.resetAndDestroy();
+      await peerClosed;
+      await delay(50);
+      log.push(`write:${client.write('after reset', (err) => log.push(`callback:${err && err.code}`))}`);
+      await clientClosed;
+      return log;
+    });
+    assert.deepEqual(names(expected), ['connect', 'ready', 'write:false', 'callback:ECONNRESET', 'error', 'close:true']);
+    assert.equal(expected[4].error.syscall, 'write');
+  });
+
+
+test('writing after the peer has gone, with allowHalfOpen: first write ok, then EPIPE, as net',
+  { timeout: 5000 }, async (t) => {
+    const expected = await sameOnBoth(async ({ net, track }) => {
+      const peerServer = await startServer(nodeNet, track, undefined, 0, '127.0.0.1');
+      peerServer.on('connection', (socket) => socket.destroy());
+      const client = track(net.connect({ port: peerServer.address().port, host: '127.0.0.1', allowHalfOpen: true }));
+      const log = recordEvents(client);
+      const clientClosed = closed(client);
+      await once(client, 'end');
+      for (let i = 0; i < 5 && !client.destroyed; i++) {
+        log.push(`write${i}:${client.write('x', (err) => log.push(`callback${i}:${err ? err.code : 'ok'}`))}`);
+        await delay(50);
+      }
+      await clientClosed;
+      return log;
+    });
+    assert.deepEqual(names(expected), [
+      'connect', 'ready', 'end', 'write0:true', 'callback0:ok', 'write1:false', 'callback1:EPIPE', 'error', 'close:true',
+    ]);
+    assert.equal(expected[7].error.message, 'write EPIPE');
+  });
+
+// Without allowHalfOpen the socket ends its side when the peer's FIN arrives; a write
+// that comes after that (here: right after 'end', from a promise) is refused with EPIPE
+// "This socket has been ended by the other party", emitted as 'error'.
+test('a write after the peer ended (allowHalfOpen false): EPIPE error, as net', { timeout: 5000 }, async (t) => {
+  const expected = await sameOnBoth(async ({ net, track }) => {
+    const peerServer = await startServer(nodeNet, track, undefined, 0, '127.0.0.1');
+    peerServer.on('connection', (socket) => socket.end());
+    const client = track(net.connect(peerServer.address().port, '127.0.0.1'));
+    const log = recordEvents(client);
+    const clientClosed = closed(client);
+    await once(client, 'end');
+    log.push(`write:${client.write('late', (err) => log.push(`callback:${err && err.code}`))}`);
+    await clientClosed;
+    await delay(10);
+    return log;
+  });
+  assert.deepEqual(names(expected), ['connect', 'ready', 'end', 'write:false', 'callback:EPIPE', 'error', 'close:true']);
+  assert.equal(expected[5].error.message, 'This socket has been ended by the other party');
 });

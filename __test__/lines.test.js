@@ -9,12 +9,10 @@
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const nodeNet = require('node:net');
 
-const rsnet = require('..');
-const { errorShape, record, sideBySide, tmpPath } = require('./helpers/compare');
+const { delay, errorShape, record, rsnet, runSync, sideBySide, tmpPath } = require('./helpers');
 
 const T = { timeout: 15000 };
 const EVENTS = ['lookup', 'connectionAttempt', 'connectionAttemptFailed', 'connect', 'ready', 'error', 'close'];
@@ -218,7 +216,7 @@ s = socket.socket(fileno=3)
 o = (socket.SOL_SOCKET, socket.SO_KEEPALIVE), (6, socket.TCP_KEEPIDLE), (6, socket.TCP_KEEPINTVL), (6, socket.TCP_KEEPCNT)
 print(",".join(str(s.getsockopt(*x)) for x in o))
 s.detach()`;
-const hasPython = spawnSync('python3', ['-c', 'pass']).status === 0;
+const hasPython = runSync('python3', ['-c', 'pass']).code === 0;
 
 test('setKeepAlive: idle time, probe interval and count (Node 24) and the options object, as net', {
   ...T, skip: !hasPython && 'needs python3 to read the socket options',
@@ -236,8 +234,8 @@ test('setKeepAlive: idle time, probe interval and count (Node 24) and the option
       const socket = run.track(run.net.connect(port, '127.0.0.1'));
       await new Promise((resolve) => socket.once('connect', resolve));
       out.push([socket.setKeepAlive(...args) === socket]);
-      const child = spawnSync('python3', ['-c', PY_KEEPALIVE], { stdio: ['ignore', 'pipe', 'pipe', socket._handle.fd] });
-      out[out.length - 1].push(child.stdout.toString().trim() || child.stderr.toString());
+      const child = runSync('python3', ['-c', PY_KEEPALIVE], { stdio: [socket._handle.fd] });
+      out[out.length - 1].push(child.stdout.trim() || child.stderr);
       socket.destroy();
     }
     return out;
@@ -253,7 +251,7 @@ test('end() on a socket that never connected: finish on Node 22 on, none on Node
     const socket = run.track(new run.net.Socket());
     for (const name of ['finish', 'close', 'error']) socket.on(name, () => events.push(name));
     socket.end(() => events.push('end callback'));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await delay(50);
     return events;
   });
   const major = Number(process.versions.node.split('.')[0]);

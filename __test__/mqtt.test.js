@@ -12,7 +12,7 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const mqtt = require('mqtt');
 
-const { IMPLEMENTATIONS, within } = require('./helpers/compare');
+const { IMPLEMENTATIONS, within } = require('./helpers');
 
 const CLIENTS = 4;
 const PER_CLIENT = 40;

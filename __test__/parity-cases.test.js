@@ -6,10 +6,8 @@
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawnSync } = require('node:child_process');
-const path = require('node:path');
 
-const { delay, errorShape, sideBySide, tmpPath } = require('./helpers/compare');
+const { LOAD_IMPL, delay, errorShape, implEnv, runNodeSync, sideBySide, tmpPath } = require('./helpers');
 
 // What a call did: returned the socket itself, something else, or threw.
 function outcome(self, fn) {
@@ -109,7 +107,7 @@ test('parity: listen(port, IP literal) looks the host up: address() is null on t
 // In a child process per implementation: Node's net leaves that connection's handle and
 // shutdown request open for good, so the process would not exit by itself.
 const RESET_SCRIPT = `
-const net = require(process.argv[1] === 'node' ? 'node:net' : process.argv[1]);
+const net = ${LOAD_IMPL};
 const server = require('node:net').createServer((peer) => {
   peer.on('error', () => {});
   peer.end();
@@ -132,13 +130,13 @@ server.listen(0, '127.0.0.1', () => {
 
 test('parity: resetAndDestroy() while a shutdown is pending emits reset EINVAL and no close; the peer address is still known', () => {
   const run = (impl) => {
-    const res = spawnSync(process.execPath, ['-e', RESET_SCRIPT, impl], { encoding: 'utf8', timeout: 10000 });
-    assert.equal(res.status, 0, res.stderr);
+    const res = runNodeSync(['-e', RESET_SCRIPT], { env: implEnv(impl) });
+    assert.equal(res.code, 0, res.stderr);
     return JSON.parse(res.stdout);
   };
   const node = run('node');
   assert.equal(node[1][0][1], 'EINVAL');
-  assert.deepEqual(run(path.join(__dirname, '..')), node);
+  assert.deepEqual(run('rsnet'), node);
 });
 
 test('parity: end(cb) on a socket never connected (Node 20 waits for a connect, 22+ finish); writing a string as \'buffer\' throws as net does', async () => {

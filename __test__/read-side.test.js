@@ -4,13 +4,13 @@
 // Node's net would (push only while push() returns true; what the I/O thread read ahead
 // waits outside the stream's buffer), and the end of the stream comes after the data,
 // never from inside read(), resume() or _read(). Each scenario runs on Node's net and on
-// rsnet (helpers/compare.js); the peer is always Node's net, so a difference is the client's.
+// rsnet (helpers/side-by-side.js); the peer is always Node's net, so a difference is the client's.
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 
-const { delay, next, pattern, record, sideBySide } = require('./helpers/compare');
+const { delay, next, pattern, record, sideBySide } = require('./helpers');
 
 const T = { timeout: 30000 };
 const KiB = 1024;

@@ -1,200 +1,43 @@
 'use strict';
 
-// net.Server, Unix sockets, BlockList/SocketAddress and the module-wide defaults (issue #4).
+// net.Server, BlockList/SocketAddress and the module-wide defaults (issue #4); Unix sockets
+// are in unix.test.js.
 // Most scenarios run once on Node's own net and once on rsnet, and what the two runs saw
 // (events in order, data, properties, error fields) must be equal. Each test also checks
 // Node's result against what the documentation promises, so that a scenario which
 // observes nothing cannot pass. Clients and peers are Node's net unless a test says so,
 // so a difference is the server's.
 
-const { test, describe, before, after } = require('node:test');
+const { test, describe } = require('node:test');
 const assert = require('node:assert/strict');
-const { once } = require('node:events');
-const { execFile, execFileSync, spawn } = require('node:child_process');
-const fs = require('node:fs');
+const EventEmitter = require('node:events');
+const { once } = EventEmitter;
 const os = require('node:os');
 const path = require('node:path');
 const net = require('node:net');
+// The same, where a scenario's own `net` is the implementation it runs on.
+const nodeNet = net;
 
-const rsnet = require('..');
+const {
+  IMPLEMENTATIONS, LOAD_IMPL, closeServer, connectOutcome, delay, errorShape, hasCommand, implEnv, later,
+  listenOutcome, listening, mask, next, record, rsnet, runNode, runNodeSync, runSync, sameOnBoth, sideBySide,
+  ssBacklog, startNode, startServer, testScope, tmpDir, tmpPath, until, within,
+} = require('./helpers');
 // Which Node line this is, where net's own answers differ between lines.
 const line = require('../lib/node-line');
 
 const T = { timeout: 15000 };
-const MODULES = [['net', net], ['rsnet', rsnet]];
-const RSNET_PATH = path.join(__dirname, '..');
-const MODULE_IDS = [['net', 'node:net'], ['rsnet', RSNET_PATH]];
+const ERRNO = os.constants.errno;
 const FIXTURES = path.join(__dirname, 'fixtures');
+// Each side runs for up to 8 s.
+const RUN = { timeout: 8000 };
 
-let tmpRoot;
-let tmpCount = 0;
-
-before(() => {
-  tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'rsnet-srv-'));
-});
-
-after(() => {
-  fs.rmSync(tmpRoot, { recursive: true, force: true });
-});
-
-// A fresh directory per module run, so that the two runs use the same file names and
-// their observations compare equal once the directory is masked.
-function tmpDir(name) {
-  tmpCount += 1;
-  const dir = path.join(tmpRoot, `${name}${tmpCount}`);
-  fs.mkdirSync(dir);
-  return dir;
-}
-
-function delay(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-// Rejects if `promise` does not settle within `ms`.
-function within(ms, what, promise) {
-  let timer;
-  const deadline = new Promise((resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
-
-// Servers and sockets a scenario opened, closed at its end whatever happened.
-class Scope {
-  constructor() {
-    this.servers = [];
-    this.sockets = [];
-  }
-
-  server(m, ...args) {
-    const server = m.createServer(...args);
-    this.servers.push(server);
-    return server;
-  }
-
-  connect(...args) {
-    const socket = net.connect(...args);
-    this.sockets.push(socket);
-    socket.on('error', () => {});
-    return socket;
-  }
-
-  cleanup() {
-    for (const socket of this.sockets) socket.destroy();
-    for (const server of this.servers) {
-      if (server.listening) server.close();
-    }
-  }
-}
-
-// Runs `scenario(m, scope, name)` on net, then on rsnet; returns { net, rsnet }.
-async function sideBySide(scenario) {
-  const out = {};
-  for (const [name, m] of MODULES) {
-    const scope = new Scope();
-    try {
-      out[name] = await within(8000, `${name} run`, scenario(m, scope, name));
-    } finally {
-      scope.cleanup();
-    }
-  }
-  return out;
-}
-
-function listenP(server, ...args) {
-  return new Promise((resolve, reject) => {
-    const onError = (err) => {
-      server.removeListener('listening', onListening);
-      reject(err);
-    };
-    const onListening = () => {
-      server.removeListener('error', onError);
-      resolve(server.address());
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen(...args);
-  });
-}
-
-// What a listen() call led to: { listening, address } or { error }.
-function listenOutcome(server, ...args) {
-  return new Promise((resolve) => {
-    server.once('error', (err) => resolve({ error: errShape(err) }));
-    server.once('listening', () => resolve({ listening: server.listening, address: server.address() }));
-    try {
-      server.listen(...args);
-    } catch (err) {
-      resolve({ threw: errShape(err) });
-    }
-  });
-}
-
-// 'connect' or the error code of a Node net client to `target`.
-function connectOutcome(scope, ...target) {
-  return new Promise((resolve) => {
-    const socket = scope.connect(...target);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve('connect');
-    });
-    socket.once('error', (err) => resolve(err.code));
-  });
-}
-
-function closeP(server) {
-  return new Promise((resolve) => server.close(resolve));
-}
-
-// Everything a user can see of an error.
+// Everything a user can see of an error (these expectations leave the stack out).
 function errShape(err) {
-  const keys = Object.keys(err);
-  const shape = {
-    ctor: err.constructor.name,
-    name: err.name,
-    message: err.message,
-    keys,
-  };
-  for (const key of keys) shape[key] = err[key];
-  return shape;
-}
-
-// `value` with each key of `names` (a port, a directory) replaced by its label, in numbers
-// and inside strings.
-function mask(value, names) {
-  if (typeof value === 'number') return names.has(value) ? names.get(value) : value;
-  if (typeof value === 'string') {
-    let out = value;
-    for (const [key, label] of names) {
-      if (typeof key === 'number') out = out.split(`:${key}`).join(`:${label}`);
-      else out = out.split(key).join(label);
-    }
-    return out;
-  }
-  if (Array.isArray(value)) return value.map((v) => mask(v, names));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mask(v, names)]));
-  }
-  return value;
-}
-
-function hasCommand(cmd, args) {
-  try {
-    execFileSync(cmd, args, { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
+  return errorShape(err, null, { header: false });
 }
 
 const HAVE_SS = hasCommand('ss', ['-V']);
-
-// The backlog of a listening socket, as `ss` reports it (Send-Q of a listener).
-function ssBacklog(args) {
-  const line = execFileSync('ss', ['-lH', ...args]).toString().trim();
-  const fields = line.split(/\s+/);
-  return Number(args[0] === '-x' ? fields[3] : fields[2]);
-}
 
 // ---------------------------------------------------------------------------------------
 // 1. Exports
@@ -212,7 +55,8 @@ test('exports: every key of net is also a key of rsnet', T, () => {
 
 describe('listen', () => {
   test('listen() and listen(cb): a free port on "::", reachable over IPv4 and IPv6', T, async () => {
-    const result = await sideBySide(async (m, scope) => {
+    const result = await sideBySide(async (scope) => {
+      const m = scope.net;
       const out = [];
       for (const form of ['listen()', 'listen(cb)']) {
         const seen = [];
@@ -226,7 +70,7 @@ describe('listen', () => {
         await once(server, 'listening');
         const address = server.address();
         for (const host of ['127.0.0.1', '::1']) {
-          const socket = scope.connect(address.port, host);
+          const socket = scope.peerClient(address.port, host);
           socket.setEncoding('utf8');
           let data = '';
           socket.on('data', (chunk) => (data += chunk));
@@ -235,16 +79,16 @@ describe('listen', () => {
         }
         out.push({ form, family: address.family, address: address.address, portOk: address.port > 0,
           cbCalls, seen });
-        await closeP(server);
+        await closeServer(server);
       }
       return out;
-    });
-    assert.deepEqual(result.net[0], {
+    }, RUN);
+    assert.deepEqual(result.node[0], {
       form: 'listen()', family: 'IPv6', address: '::', portOk: true, cbCalls: 0,
       seen: [['::ffff:127.0.0.1', 'IPv6', '::ffff:127.0.0.1', 'IPv6'], 'hi', ['::1', 'IPv6', '::1', 'IPv6'], 'hi'],
     });
-    assert.equal(result.net[1].cbCalls, 1);
-    assert.deepEqual(result.rsnet, result.net);
+    assert.equal(result.node[1].cbCalls, 1);
+    assert.deepEqual(result.rsnet, result.node);
   });
 
   test('listen(port[, host][, backlog][, cb]) and listen(options[, cb]): address, callback, backlog', T,
@@ -260,7 +104,8 @@ describe('listen', () => {
         ['listen({ port: "0", host: "::1" })', () => [{ port: '0', host: '::1' }]],
         ['listen({ port, host: "localhost" })', () => [{ port: 0, host: 'localhost' }]],
       ];
-      const result = await sideBySide(async (m, scope) => {
+      const result = await sideBySide(async (scope) => {
+        const m = scope.net;
         const out = [];
         for (const [label, make] of forms) {
           const server = scope.server(m);
@@ -275,15 +120,15 @@ describe('listen', () => {
             label, returnsServer: returned === server, address, family, portOk: port > 0, calls,
             backlog: HAVE_SS ? ssBacklog(['-t', '-n', `sport = :${port}`]) : null,
           });
-          await closeP(server);
+          await closeServer(server);
         }
         return out;
-      });
-      assert.deepEqual(result.net[0], {
+      }, RUN);
+      assert.deepEqual(result.node[0], {
         label: 'listen(0, host, 5, cb)', returnsServer: true, address: '127.0.0.1', family: 'IPv4', portOk: true,
         calls: [{ thisIsServer: true, args: 0 }], backlog: HAVE_SS ? 5 : null,
       });
-      assert.deepEqual(result.rsnet, result.net);
+      assert.deepEqual(result.rsnet, result.node);
     });
 
   test('listen(null), listen(null, cb) and listen({ port: null | undefined }) pick a free port, as in net', T,
@@ -294,7 +139,8 @@ describe('listen', () => {
         ['listen({ port: null })', () => [{ port: null }]],
         ['listen({ port: undefined, host })', () => [{ port: undefined, host: '127.0.0.1' }]],
       ];
-      const result = await sideBySide(async (m, scope) => {
+      const result = await sideBySide(async (scope) => {
+        const m = scope.net;
         const out = [];
         for (const [label, make] of forms) {
           const server = scope.server(m);
@@ -302,21 +148,22 @@ describe('listen', () => {
           const outcome = await listenOutcome(server, ...make(() => cbCalls++));
           if (outcome.address) outcome.address = { ...outcome.address, port: outcome.address.port > 0 };
           out.push({ label, outcome, cbCalls });
-          if (server.listening) await closeP(server);
+          if (server.listening) await closeServer(server);
         }
         return out;
-      });
-      assert.deepEqual(result.net[1], {
+      }, RUN);
+      assert.deepEqual(result.node[1], {
         label: 'listen(null, cb)',
         outcome: { listening: true, address: { address: '::', family: 'IPv6', port: true } },
         cbCalls: 1,
       });
-      assert.deepEqual(result.rsnet, result.net);
+      assert.deepEqual(result.rsnet, result.node);
     });
 
   test('close() or a second listen() while listen() looks up its host abandons that lookup, as in net', T,
     async () => {
-      const result = await sideBySide(async (m, scope) => {
+      const result = await sideBySide(async (scope) => {
+        const m = scope.net;
         const trace = [];
         const closed = scope.server(m);
         closed.on('listening', () => trace.push('closed server: listening'));
@@ -326,29 +173,30 @@ describe('listen', () => {
         twice.on('listening', () => trace.push(`twice: listening on ${twice.address().family}`));
         twice.listen(0, 'localhost', () => trace.push('twice: first callback'));
         twice.listen(0, '127.0.0.1', () => trace.push('twice: second callback'));
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        await delay(300);
         trace.push(`closed server listening: ${closed.listening}`);
-        if (twice.listening) await closeP(twice);
+        if (twice.listening) await closeServer(twice);
         return trace;
-      });
-      assert.deepEqual(result.net, [
+      }, RUN);
+      assert.deepEqual(result.node, [
         'closed server: close cb ERR_SERVER_NOT_RUNNING',
         'twice: listening on IPv4',
         'twice: first callback',
         'twice: second callback',
         'closed server listening: false',
       ]);
-      assert.deepEqual(result.rsnet, result.net);
+      assert.deepEqual(result.rsnet, result.node);
     });
 
   test('a backlog that is not a number is tolerated, as in net', T, async () => {
     const result = await bothInChildren('backlog');
-    assert.deepEqual(result.net, { result: ['IPv4', 'IPv4', 'IPv4', 'IPv4'], code: 0, exitedOnItsOwn: true });
-    assert.deepEqual(result.rsnet, result.net);
+    assert.deepEqual(result.node, { result: ['IPv4', 'IPv4', 'IPv4', 'IPv4'], code: 0, exitedOnItsOwn: true });
+    assert.deepEqual(result.rsnet, result.node);
   });
 
   test("'listening' event, listen callback and the listening property", T, async () => {
-    const result = await sideBySide(async (m, scope) => {
+    const result = await sideBySide(async (scope) => {
+      const m = scope.net;
       const trace = [];
       const server = scope.server(m);
       trace.push(`before listen: ${server.listening} ${server.address()}`);
@@ -363,8 +211,8 @@ describe('listen', () => {
       await once(server, 'close');
       await delay(10);
       return trace;
-    });
-    assert.deepEqual(result.net, [
+    }, RUN);
+    assert.deepEqual(result.node, [
       'before listen: false null',
       'after listen(): true',
       'listening event: true IPv6',
@@ -374,18 +222,19 @@ describe('listen', () => {
       'close event: false',
       'close callback',
     ]);
-    assert.deepEqual(result.rsnet, result.net);
+    assert.deepEqual(result.rsnet, result.node);
   });
 
   test('listen() on a listening server throws ERR_SERVER_ALREADY_LISTEN', T, async () => {
-    const result = await sideBySide(async (m, scope, name) => {
+    const result = await sideBySide(async (scope) => {
+      const { net: m, name } = scope;
       const out = [];
       const server = scope.server(m);
       server.listen(0);
       const attempts = [
         () => server.listen(0),
         () => server.listen({ port: 0, host: '127.0.0.1' }),
-        () => server.listen(path.join(tmpRoot, `${name}-already.sock`)),
+        () => server.listen(tmpPath(`${name}-already`)),
       ];
       try {
         attempts[0]();
@@ -404,21 +253,22 @@ describe('listen', () => {
       }
       out.push(`still listening: ${server.listening}`);
       return out;
-    });
-    assert.equal(result.net.length, 5);
-    for (const shape of result.net.slice(0, 4)) {
+    }, RUN);
+    assert.equal(result.node.length, 5);
+    for (const shape of result.node.slice(0, 4)) {
       assert.deepEqual(shape, {
         ctor: 'Error', name: 'Error', code: 'ERR_SERVER_ALREADY_LISTEN', keys: ['code'],
         message: 'Listen method has been called more than once without closing.',
       });
     }
-    assert.deepEqual(result.rsnet, result.net);
+    assert.deepEqual(result.rsnet, result.node);
   });
 
   test('EADDRINUSE: error fields, no listening event, the server stays closed', T, async () => {
-    const result = await sideBySide(async (m, scope) => {
+    const result = await sideBySide(async (scope) => {
+      const m = scope.net;
       const holder = scope.server(net);
-      const { port } = await listenP(holder, 0);
+      const { port } = await listening(holder, 0);
       const names = new Map([[port, 'PORT']]);
       const out = [];
       for (const args of [[port, '127.0.0.1'], [port], [{ port, host: '::1' }], [{ port, host: 'localhost' }]]) {
@@ -431,8 +281,8 @@ describe('listen', () => {
         out.push(mask({ outcome, events, listening: server.listening, address: server.address() }, names));
       }
       return out;
-    });
-    assert.deepEqual(result.net[1], {
+    }, RUN);
+    assert.deepEqual(result.node[1], {
       outcome: {
         error: {
           ctor: 'Error', name: 'Error', keys: ['code', 'errno', 'syscall', 'address', 'port'],
@@ -444,7 +294,7 @@ describe('listen', () => {
       listening: false,
       address: null,
     });
-    assert.deepEqual(result.rsnet, result.net);
+    assert.deepEqual(result.rsnet, result.node);
   });
 
   test('invalid listen() arguments throw what net throws', T, async () => {
@@ -453,7 +303,8 @@ describe('listen', () => {
       [{ host: '127.0.0.1' }], [{ path: '' }], [{ port: 0, host: 5 }], [{ port: 0, signal: 'x' }],
       [true], [{ port: 0, host: '127.0.0.1', ipv6Only: true, signal: {} }],
     ];
-    const result = await sideBySide(async (m, scope) => {
+    const result = await sideBySide(async (scope) => {
+      const m = scope.net;
       return cases.map((args) => {
         const server = scope.server(m);
         try {
@@ -463,8 +314,8 @@ describe('listen', () => {
           return errShape(err);
         }
       });
-    });
-    assert.deepEqual(result.net.slice(0, 3), [
+    }, RUN);
+    assert.deepEqual(result.node.slice(0, 3), [
       {
         ctor: 'TypeError', name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', keys: ['code'],
         message: 'The argument \'options\' must have the property "port" or "path". Received {}',
@@ -478,18 +329,19 @@ describe('listen', () => {
         message: 'The argument \'options\' is invalid. Received { port: true }',
       },
     ]);
-    assert.ok(result.net.every((r) => r !== 'no throw'));
-    assert.deepEqual(result.rsnet, result.net);
+    assert.ok(result.node.every((r) => r !== 'no throw'));
+    assert.deepEqual(result.rsnet, result.node);
   });
 
   test('ipv6Only: "::" without IPv4; IPv4 can bind the same port beside it', T, async () => {
-    const result = await sideBySide(async (m, scope) => {
+    const result = await sideBySide(async (scope) => {
+      const m = scope.net;
       const remotes = [];
       const server = scope.server(m, (socket) => {
         remotes.push(socket.remoteAddress);
         socket.end();
       });
-      const address = await listenP(server, { port: 0, host: '::', ipv6Only: true });
+      const address = await listening(server, { port: 0, host: '::', ipv6Only: true });
       const v4 = await connectOutcome(scope, address.port, '127.0.0.1');
       const v6 = await connectOutcome(scope, address.port, '::1');
       const beside = scope.server(m);
@@ -508,22 +360,23 @@ describe('listen', () => {
         beside: besideOutcome.address ? besideOutcome.address.address : besideOutcome, dualV4,
         dual: dualOutcome.address.family,
       };
-    });
-    assert.deepEqual(result.net, {
+    }, RUN);
+    assert.deepEqual(result.node, {
       remotes: ['::1', '::ffff:127.0.0.1'],
       address: { address: '::', family: 'IPv6', port: 'number' }, v4: 'ECONNREFUSED', v6: 'connect',
       beside: '0.0.0.0', dualV4: 'connect', dual: 'IPv6',
     });
-    assert.deepEqual(result.rsnet, result.net);
+    assert.deepEqual(result.rsnet, result.node);
   });
 
   test('signal: aborting closes the server; an aborted signal never listens', T, async () => {
-    const result = await sideBySide(async (m, scope) => {
+    const result = await sideBySide(async (scope) => {
+      const m = scope.net;
       const trace = [];
       const ac = new AbortController();
       const server = scope.server(m);
       for (const event of ['listening', 'close', 'error']) server.on(event, () => trace.push(event));
-      const { port } = await listenP(server, { port: 0, host: '127.0.0.1', signal: ac.signal });
+      const { port } = await listening(server, { port: 0, host: '127.0.0.1', signal: ac.signal });
       ac.abort();
       trace.push(`after abort(): ${server.listening}`);
       await once(server, 'close');
@@ -538,17 +391,18 @@ describe('listen', () => {
       await delay(50);
       trace.push(`early: listening ${early.listening}, callback ${cbCalls}`);
       return trace;
-    });
-    assert.deepEqual(result.net, [
+    }, RUN);
+    assert.deepEqual(result.node, [
       'listening', 'after abort(): false', 'close', 'port after abort: ECONNREFUSED',
       'early close', 'early: listening false, callback 0',
     ]);
-    assert.deepEqual(result.rsnet, result.net);
+    assert.deepEqual(result.rsnet, result.node);
   });
 
   test('reusePort: two servers share a port and both accept, as net (Node 20 net ignores the option)', T,
     async () => {
-      const result = await sideBySide(async (m, scope) => {
+      const result = await sideBySide(async (scope) => {
+        const m = scope.net;
         const served = [0, 0];
         const a = scope.server(m, (socket) => {
           served[0]++;
@@ -558,12 +412,12 @@ describe('listen', () => {
           served[1]++;
           socket.end('b');
         });
-        const { port } = await listenP(a, { port: 0, host: '127.0.0.1', reusePort: true });
+        const { port } = await listening(a, { port: 0, host: '127.0.0.1', reusePort: true });
         const second = await listenOutcome(b, { port, host: '127.0.0.1', reusePort: true });
         if (!second.listening) return { second: second.error && second.error.code };
         const replies = [];
         await Promise.all(Array.from({ length: 40 }, async () => {
-          const socket = scope.connect(port, '127.0.0.1');
+          const socket = scope.peerClient(port, '127.0.0.1');
           socket.setEncoding('utf8');
           let data = '';
           socket.on('data', (chunk) => (data += chunk));
@@ -579,265 +433,121 @@ describe('listen', () => {
           both: served[0] > 0 && served[1] > 0,
           third: third.error && third.error.code,
         };
-      });
+      }, RUN);
       if (line.reusePort) {
-        assert.deepEqual(result.net, { second: true, replies: 40, total: 40, both: true, third: 'EADDRINUSE' });
+        assert.deepEqual(result.node, { second: true, replies: 40, total: 40, both: true, third: 'EADDRINUSE' });
       } else {
-        assert.deepEqual(result.net, { second: 'EADDRINUSE' });
+        assert.deepEqual(result.node, { second: 'EADDRINUSE' });
       }
-      assert.deepEqual(result.rsnet, result.net);
+      assert.deepEqual(result.rsnet, result.node);
     });
 });
 
 // ---------------------------------------------------------------------------------------
-// 3. Unix sockets
+// listen(), side by side with net from first call to 'listening' (issue #2): when the
+// address is known, when 'listening' comes, and EADDRINUSE as an asynchronous 'error'.
 
-describe('Unix sockets', () => {
-  test('connect(path) and connect({ path }): data both ways, address() is the path', T, async () => {
-    const result = await sideBySide(async (m, scope, name) => {
-      const dir = tmpDir(name);
-      const names = new Map([[dir, '<dir>']]);
-      const file = path.join(dir, 's.sock');
-      const seen = { server: [], client: [] };
-      const server = scope.server(m, (socket) => {
-        seen.server.push({ remote: socket.remoteAddress, local: socket.localAddress, address: socket.address() });
-        socket.setEncoding('utf8');
-        socket.on('data', (chunk) => socket.end(`echo:${chunk}`));
-      });
-      const address = await listenP(server, file);
-      const replies = [];
-      for (const [label, target] of [['path', [file]], ['options', [{ path: file }]]]) {
-        const socket = scope.connect(...target);
-        await once(socket, 'connect');
-        seen.client.push({ remote: socket.remoteAddress, address: socket.address() });
-        socket.setEncoding('utf8');
-        socket.end(`hello ${label}`);
-        let data = '';
-        socket.on('data', (chunk) => (data += chunk));
-        await once(socket, 'close');
-        replies.push(data);
-      }
-      const isSocket = fs.statSync(file).isSocket();
-      return mask({ address, isSocket, replies, seen }, names);
-    });
-    assert.equal(result.net.address, '<dir>/s.sock');
-    assert.equal(result.net.isSocket, true);
-    assert.deepEqual(result.net.replies, ['echo:hello path', 'echo:hello options']);
-    assert.equal(result.net.seen.server.length, 2);
-    assert.deepEqual(result.rsnet, result.net);
-  });
-
-  test('listen(path[, backlog][, cb]) and listen({ path, backlog }[, cb])', T, async (t) => {
-    if (!HAVE_SS) t.skip('ss is not installed: backlogs are not checked');
-    const result = await sideBySide(async (m, scope, name) => {
-      const dir = tmpDir(name);
-      const out = [];
-      const forms = [
-        (file, cb) => [file, 5, cb],
-        (file, cb) => [file, cb],
-        (file) => [file, '9'],
-        (file, cb) => [{ path: file, backlog: 7 }, cb],
-        (file) => [{ path: file }],
-      ];
-      for (const [i, form] of forms.entries()) {
-        const file = path.join(dir, `b${i}.sock`);
-        const server = scope.server(m);
-        let cbCalls = 0;
-        server.listen(...form(file, () => cbCalls++));
+// Without a host Node binds inside listen(); with one, even an IP literal, it looks the host
+// up first, so address() is null until then. 'listening' and the callback come later.
+for (const [label, args] of [
+  ['listen(0, \'127.0.0.1\')', [0, '127.0.0.1']],
+  ['listen(0)', [0]],
+  ['listen(0, \'::1\')', [0, '::1']],
+  ['listen({ port: 0, host: \'127.0.0.1\' })', [{ port: 0, host: '127.0.0.1' }]],
+]) {
+  test(`${label}: address() at once, 'listening' later, and the port bound, as net`, { timeout: 5000 },
+    async (t) => {
+      const result = await sameOnBoth(async ({ net, track }) => {
+        const server = track(net.createServer());
+        const seen = [];
+        let synchronous = true;
+        server.on('listening', () => seen.push(['event', synchronous]));
+        const returned = server.listen(...args, () => seen.push(['callback', synchronous]));
+        const info = server.address();
+        const listeningAtOnce = server.listening;
+        synchronous = false;
         await once(server, 'listening');
-        out.push({
-          address: server.address() === file, cbCalls,
-          backlog: HAVE_SS ? ssBacklog(['-x', 'src', file]) : null,
-        });
-        await closeP(server);
-      }
-      return out;
-    });
-    const backlogs = HAVE_SS ? [5, 511, 9, 7, 511] : [null, null, null, null, null];
-    assert.deepEqual(result.net, [1, 1, 0, 1, 0].map((cbCalls, i) => ({
-      address: true, cbCalls, backlog: backlogs[i],
-    })));
-    assert.deepEqual(result.rsnet, result.net);
-  });
-
-  test('abstract socket (Linux): a name starting with \\0, no file, data both ways', T, async () => {
-    const result = await sideBySide(async (m, scope, name) => {
-      const abstract = `\0rsnet-test-${process.pid}-${name}-${tmpCount++}`;
-      const server = scope.server(m, (socket) => {
-        socket.setEncoding('utf8');
-        socket.on('data', (chunk) => socket.end(chunk.toUpperCase()));
+        const after = server.address();
+        // The port really is bound: a connection made now is accepted.
+        const host = after.address === '::' ? '127.0.0.1' : after.address;
+        const client = track(nodeNet.connect(after.port, host));
+        const [[socket]] = await Promise.all([once(server, 'connection'), once(client, 'connect')]);
+        track(socket);
+        return {
+          returnsServer: returned === server,
+          atOnce: info === null ? null : { address: info.address, family: info.family, keys: Object.keys(info) },
+          listeningAtOnce,
+          seen,
+          after: { address: after.address, family: after.family, keys: Object.keys(after) },
+          accepted: socket.localPort === after.port,
+        };
       });
-      const address = await listenP(server, abstract);
-      // The peer is the same module here; the next test pairs net with rsnet.
-      const client = m.connect(abstract);
-      scope.sockets.push(client);
-      client.setEncoding('utf8');
-      client.end('ping');
-      let data = '';
-      client.on('data', (chunk) => (data += chunk));
-      await once(client, 'close');
-      return { address: address === abstract, data };
+      assert.equal(result.returnsServer, true);
+      assert.deepEqual(result.seen, [['event', false], ['callback', false]]);
+      assert.equal(result.accepted, true);
+      // Node itself: known at once only without a host.
+      assert.equal(result.atOnce === null, args.length > 1 || typeof args[0] === 'object');
     });
-    assert.deepEqual(result.net, { address: true, data: 'PING' });
-    assert.deepEqual(result.rsnet, result.net);
-  });
+}
 
-  test("abstract socket: rsnet and the running Node's net reach each other", T, async () => {
-    const scope = new Scope();
-    try {
-      const results = {};
-      for (const [serverName, serverModule, clientModule] of [['net', net, rsnet], ['rsnet', rsnet, net]]) {
-        const abstract = `\0rsnet-interop-${process.pid}-${serverName}`;
-        const server = scope.server(serverModule, (socket) => socket.end('hi'));
-        await listenP(server, abstract);
-        const client = clientModule.connect(abstract);
-        scope.sockets.push(client);
-        results[`${serverName} server`] = await new Promise((resolve) => {
-          let data = '';
-          client.on('data', (chunk) => (data += chunk));
-          client.on('error', (err) => resolve(err.code));
-          client.on('close', () => resolve(data));
-        });
-      }
-      assert.deepEqual(results, { 'net server': 'hi', 'rsnet server': 'hi' });
-    } finally {
-      scope.cleanup();
-    }
-  });
-
-  test('readableAll / writableAll set the socket file mode', T, async () => {
-    const oldMask = process.umask(0o077);
-    try {
-      const optionSets = [{}, { readableAll: true }, { writableAll: true }, { readableAll: true, writableAll: true }];
-      const result = await sideBySide(async (m, scope, name) => {
-        const dir = tmpDir(name);
-        const out = [];
-        for (const [i, options] of optionSets.entries()) {
-          const file = path.join(dir, `m${i}.sock`);
-          const server = scope.server(m);
-          await listenP(server, { path: file, ...options });
-          out.push((fs.statSync(file).mode & 0o777).toString(8));
-          await closeP(server);
-        }
-        return out;
-      });
-      // libuv 1.46 (Node 20) adds the bits to the mode the umask gave; later libuv sets it.
-      assert.deepEqual(result.net, line.chmodSetsExactMode ? ['700', '444', '222', '666'] :
-        ['700', '744', '722', '766']);
-      assert.deepEqual(result.rsnet, result.net);
-    } finally {
-      process.umask(oldMask);
-    }
-  });
-
-  test('readableAll / writableAll on an abstract socket throw ERR_INVALID_ARG_VALUE', T, async () => {
-    const result = await sideBySide(async (m, scope, name) => {
-      const out = [];
-      for (const option of ['readableAll', 'writableAll']) {
-        const abstract = `\0rsnet-mode-${process.pid}-${name}-${option}`;
-        const server = scope.server(m);
-        try {
-          server.listen({ path: abstract, [option]: true });
-          await delay(20);
-          out.push(`no throw, listening ${server.listening}`);
-        } catch (err) {
-          out.push(mask(errShape(err), new Map([[abstract.slice(1), '<name>']])));
-        }
-      }
-      return out;
-    });
-    assert.equal(result.net[0].code, 'ERR_INVALID_ARG_VALUE');
-    assert.equal(result.net[1].code, 'ERR_INVALID_ARG_VALUE');
-    assert.deepEqual(result.rsnet, result.net);
-  });
-
-  test('EADDRINUSE on a path in use, or left behind by a dead server', T, async () => {
-    const result = await sideBySide(async (m, scope, name) => {
-      const dir = tmpDir(name);
-      const names = new Map([[dir, '<dir>']]);
-      const inUse = path.join(dir, 'used.sock');
-      await listenP(scope.server(net), inUse);
-      const stale = path.join(dir, 'stale.sock');
-      fs.writeFileSync(stale, '');
-      const out = [];
-      for (const file of [inUse, stale]) {
-        const server = scope.server(m);
-        const outcome = await listenOutcome(server, file);
-        out.push(mask({ outcome, listening: server.listening, stillThere: fs.existsSync(file) }, names));
-      }
-      return out;
-    });
-    assert.deepEqual(result.net[0], {
-      outcome: {
-        error: {
-          ctor: 'Error', name: 'Error', keys: ['code', 'errno', 'syscall', 'address', 'port'],
-          message: 'listen EADDRINUSE: address already in use <dir>/used.sock',
-          code: 'EADDRINUSE', errno: -os.constants.errno.EADDRINUSE, syscall: 'listen',
-          address: '<dir>/used.sock', port: -1,
-        },
-      },
-      listening: false,
-      stillThere: true,
-    });
-    assert.deepEqual(result.rsnet, result.net);
-  });
-
-  test('listen on a path in a directory that does not exist fails as in net', T, async () => {
-    const result = await sideBySide(async (m, scope, name) => {
-      const dir = tmpDir(name);
-      const server = scope.server(m);
-      return mask(await listenOutcome(server, path.join(dir, 'missing', 'x.sock')), new Map([[dir, '<dir>']]));
-    });
-    assert.equal(result.net.error.syscall, 'listen');
-    assert.equal(result.net.error.address, '<dir>/missing/x.sock');
-    assert.deepEqual(result.rsnet, result.net);
-  });
-
-  test('the socket file is gone once close() returns, even with a connection still open', T, async () => {
-    const result = await sideBySide(async (m, scope, name) => {
-      const dir = tmpDir(name);
-      const trace = [];
-      for (const withConnection of [false, true]) {
-        const file = path.join(dir, `c${withConnection}.sock`);
-        const server = scope.server(m);
-        await listenP(server, file);
-        let client;
-        if (withConnection) {
-          client = scope.connect(file);
-          await once(server, 'connection');
-        }
-        const closed = once(server, 'close');
-        server.close();
-        trace.push(`after close(): ${fs.existsSync(file)}`);
-        if (client) {
-          await delay(30);
-          trace.push(`with a connection, 30 ms later: ${fs.existsSync(file)}`);
-          client.destroy();
-        }
-        await closed;
-        trace.push(`close event: ${fs.existsSync(file)}`);
-        // The path is free again.
-        const again = scope.server(m);
-        await listenP(again, file);
-        await closeP(again);
-      }
-      return trace;
-    });
-    assert.deepEqual(result.net, [
-      'after close(): false', 'close event: false',
-      'after close(): false', 'with a connection, 30 ms later: false', 'close event: false',
-    ]);
-    assert.deepEqual(result.rsnet, result.net);
+test('listen(0) with no host reports the same address shape as net', { timeout: 5000 }, async (t) => {
+  await sameOnBoth(async ({ net, track }) => {
+    const server = track(net.createServer());
+    server.listen(0);
+    const info = server.address();
+    assert.ok(info, 'address() right after listen(0)');
+    await once(server, 'listening');
+    return { address: info.address, family: info.family, keys: Object.keys(info) };
   });
 });
 
+for (const host of ['127.0.0.1', '::1', undefined]) {
+  test(`EADDRINUSE on ${host ?? 'no host'}: an async 'error' event with net's fields`, { timeout: 5000 }, async (t) => {
+    const { track } = testScope(t);
+    const holder = await startServer(nodeNet, track, undefined, 0, host);
+    const { port } = holder.address();
+    const observed = {};
+    for (const [name, net] of IMPLEMENTATIONS) {
+      const server = track(net.createServer());
+      const events = [];
+      let synchronous = true;
+      server.on('listening', () => events.push('listening'));
+      const error = new Promise((resolve) => server.once('error', (err) => {
+        events.push(`error(sync=${synchronous})`);
+        resolve(err);
+      }));
+      let thrown = null;
+      try {
+        server.listen(port, host);
+      } catch (err) {
+        thrown = err;
+      }
+      synchronous = false;
+      const err = await Promise.race([error, later(2000, null)]);
+      assert.ok(err, `${name}: no 'error' event`);
+      await delay(20); // a 'listening' after the error would show here
+      observed[name] = {
+        thrown: thrown && thrown.message,
+        events,
+        error: errorShape(err),
+        address: server.address(),
+        listening: server.listening,
+      };
+    }
+    assert.equal(observed.node.error.code, 'EADDRINUSE');
+    assert.equal(observed.node.error.errno, -ERRNO.EADDRINUSE);
+    assert.deepEqual(observed.node.events, ['error(sync=false)']);
+    assert.deepEqual(observed.rsnet, observed.node);
+  });
+}
+
 // ---------------------------------------------------------------------------------------
-// 4. close(), connections and per-connection options
+// 3. close(), connections and per-connection options
 
 describe('close and connections', () => {
   test('close() refuses new connections at once; close fires after the last connection ends', T, async () => {
     const result = await bothInChildren('close-refuses');
-    assert.deepEqual(result.net, {
+    assert.deepEqual(result.node, {
       result: {
         firstTrace: [
           'connection', 'after close(): listening false', 'second client: ECONNREFUSED', 'first client ends',
@@ -848,23 +558,24 @@ describe('close and connections', () => {
       code: 0,
       exitedOnItsOwn: true,
     });
-    assert.deepEqual(result.rsnet, result.net);
+    assert.deepEqual(result.rsnet, result.node);
   });
 
   test('close() frees the port at once: another server can bind it right away', T, async () => {
     const result = await bothInChildren('close-rebind');
-    assert.deepEqual(result.net, { result: { listening: 200 }, code: 0, exitedOnItsOwn: true });
-    assert.deepEqual(result.rsnet, result.net);
+    assert.deepEqual(result.node, { result: { listening: 200 }, code: 0, exitedOnItsOwn: true });
+    assert.deepEqual(result.rsnet, result.node);
   });
 
   test('close() while clients connect: connections never reported do not keep the process alive', T, async () => {
     const result = await bothInChildren('close-pending');
-    assert.deepEqual(result.net, { result: { closed: true, someNotReported: true }, code: 0, exitedOnItsOwn: true });
-    assert.deepEqual(result.rsnet, result.net);
+    assert.deepEqual(result.node, { result: { closed: true, someNotReported: true }, code: 0, exitedOnItsOwn: true });
+    assert.deepEqual(result.rsnet, result.node);
   });
 
   test('close() on a server that is not listening: ERR_SERVER_NOT_RUNNING in the callback', T, async () => {
-    const result = await sideBySide(async (m, scope) => {
+    const result = await sideBySide(async (scope) => {
+      const m = scope.net;
       const trace = [];
       const server = scope.server(m);
       server.on('close', () => trace.push('close event'));
@@ -872,13 +583,13 @@ describe('close and connections', () => {
       trace.push(`returns server: ${returned === server}`);
       await delay(20);
       // Twice: a listening server closed, then closed again.
-      await listenP(server, 0, '127.0.0.1');
+      await listening(server, 0, '127.0.0.1');
       server.close((err) => trace.push(`first: ${err}`));
       server.close((err) => trace.push(`second: ${err && err.code}`));
       await delay(20);
       return trace;
-    });
-    assert.deepEqual(result.net, [
+    }, RUN);
+    assert.deepEqual(result.node, [
       'returns server: true',
       'close event',
       {
@@ -890,20 +601,21 @@ describe('close and connections', () => {
       'second: ERR_SERVER_NOT_RUNNING',
       'close event',
     ]);
-    assert.deepEqual(result.rsnet, result.net);
+    assert.deepEqual(result.rsnet, result.node);
   });
 
   test('getConnections(cb) counts open connections; a missing callback throws', T, async () => {
-    const result = await sideBySide(async (m, scope) => {
+    const result = await sideBySide(async (scope) => {
+      const m = scope.net;
       const counts = [];
       const count = () => new Promise((resolve) => server.getConnections((err, n) => resolve(err || n)));
       const accepted = [];
       const server = scope.server(m, (socket) => accepted.push(socket));
-      const { port } = await listenP(server, 0, '127.0.0.1');
+      const { port } = await listening(server, 0, '127.0.0.1');
       counts.push(await count());
       const clients = [];
       for (let i = 0; i < 3; i++) {
-        clients.push(scope.connect(port, '127.0.0.1'));
+        clients.push(scope.peerClient(port, '127.0.0.1'));
         await once(server, 'connection');
         counts.push(await count());
       }
@@ -920,14 +632,15 @@ describe('close and connections', () => {
         threw = errShape(err);
       }
       return { counts, threw, returnsServer: server.getConnections(() => {}) === server };
-    });
-    assert.deepEqual(result.net.counts, [0, 1, 2, 3, 2, 1]);
-    assert.equal(result.net.threw.code, 'ERR_INVALID_ARG_TYPE');
-    assert.deepEqual(result.rsnet, result.net);
+    }, RUN);
+    assert.deepEqual(result.node.counts, [0, 1, 2, 3, 2, 1]);
+    assert.equal(result.node.threw.code, 'ERR_INVALID_ARG_TYPE');
+    assert.deepEqual(result.rsnet, result.node);
   });
 
   test("maxConnections: the excess is closed and 'drop' carries net's fields", T, async () => {
-    const result = await sideBySide(async (m, scope) => {
+    const result = await sideBySide(async (scope) => {
+      const m = scope.net;
       const accepted = [];
       const server = scope.server(m, (socket) => {
         accepted.push(socket);
@@ -936,10 +649,10 @@ describe('close and connections', () => {
       server.maxConnections = 1;
       const drops = [];
       server.on('drop', (data) => drops.push(data));
-      const { port } = await listenP(server, 0, '127.0.0.1');
-      const first = scope.connect(port, '127.0.0.1');
+      const { port } = await listening(server, 0, '127.0.0.1');
+      const first = scope.peerClient(port, '127.0.0.1');
       await once(server, 'connection');
-      const second = scope.connect(port, '127.0.0.1');
+      const second = scope.peerClient(port, '127.0.0.1');
       const events = [];
       let secondPort;
       second.on('connect', () => {
@@ -959,7 +672,7 @@ describe('close and connections', () => {
       first.destroy();
       await once(accepted[0], 'close');
       const third = await new Promise((resolve) => {
-        const socket = scope.connect(port, '127.0.0.1');
+        const socket = scope.peerClient(port, '127.0.0.1');
         socket.once('data', (chunk) => resolve(String(chunk)));
         socket.once('close', () => resolve('closed'));
       });
@@ -967,8 +680,8 @@ describe('close and connections', () => {
         drops: drops.length, nullPrototype: Object.getPrototypeOf(drop) === null, drop: { ...drop },
         events, connections, third,
       }, names);
-    });
-    assert.deepEqual(result.net, {
+    }, RUN);
+    assert.deepEqual(result.node, {
       drops: 1,
       nullPrototype: true,
       drop: {
@@ -979,20 +692,21 @@ describe('close and connections', () => {
       connections: 1,
       third: 'welcome',
     });
-    assert.deepEqual(result.rsnet, result.net);
+    assert.deepEqual(result.rsnet, result.node);
   });
 
   test("maxConnections on a Unix socket: the excess is closed, 'drop' has what net gives", T, async () => {
-    const result = await sideBySide(async (m, scope, name) => {
+    const result = await sideBySide(async (scope) => {
+      const { net: m, name } = scope;
       const file = path.join(tmpDir(name), 'max.sock');
       const server = scope.server(m, (socket) => socket.write('welcome'));
       server.maxConnections = 1;
       const drops = [];
       server.on('drop', (...args) => drops.push(args.map((a) => (a === undefined ? 'undefined' : { ...a }))));
-      await listenP(server, file);
-      scope.connect(file);
+      await listening(server, file);
+      scope.peerClient(file);
       await once(server, 'connection');
-      const second = scope.connect(file);
+      const second = scope.peerClient(file);
       const events = [];
       for (const event of ['connect', 'end', 'close']) second.on(event, () => events.push(event));
       second.on('data', (chunk) => events.push(`data ${chunk}`));
@@ -1000,40 +714,41 @@ describe('close and connections', () => {
       await once(second, 'close');
       await delay(10);
       return { drops, events };
-    });
-    assert.equal(result.net.drops.length, 1);
-    assert.deepEqual(result.net.events, ['connect', 'end', 'close']);
-    assert.deepEqual(result.rsnet, result.net);
+    }, RUN);
+    assert.equal(result.node.drops.length, 1);
+    assert.deepEqual(result.node.events, ['connect', 'end', 'close']);
+    assert.deepEqual(result.rsnet, result.node);
   });
 
   test('maxConnections values: 0, negative, fractional, null, NaN, a string', T, async () => {
     const values = [0, -1, 1.5, null, NaN, '1', undefined];
-    const result = await sideBySide(async (m, scope) => {
+    const result = await sideBySide(async (scope) => {
+      const m = scope.net;
       const out = [];
       for (const value of values) {
         const server = scope.server(m, (socket) => socket.end('ok'));
         server.maxConnections = value;
         let drops = 0;
         server.on('drop', () => drops++);
-        const { port } = await listenP(server, 0, '127.0.0.1');
+        const { port } = await listening(server, 0, '127.0.0.1');
         const reply = await new Promise((resolve) => {
-          const socket = scope.connect(port, '127.0.0.1');
+          const socket = scope.peerClient(port, '127.0.0.1');
           let data = '';
           socket.on('data', (chunk) => (data += chunk));
           socket.on('close', () => resolve(data));
         });
         await delay(5);
         out.push(`${String(value)}: reply ${JSON.stringify(reply)}, drops ${drops}`);
-        await closeP(server);
+        await closeServer(server);
       }
       return out;
-    });
+    }, RUN);
     // Node 20 applies the limit only when maxConnections is truthy (0 means no limit), later
     // lines whenever it is not null or undefined.
-    assert.equal(result.net[0], line.maxConnectionsUnlessNullish ? '0: reply "", drops 1' :
+    assert.equal(result.node[0], line.maxConnectionsUnlessNullish ? '0: reply "", drops 1' :
       '0: reply "ok", drops 0');
-    assert.equal(result.net[1], '-1: reply "", drops 1');
-    assert.deepEqual(result.rsnet, result.net);
+    assert.equal(result.node[1], '-1: reply "", drops 1');
+    assert.deepEqual(result.rsnet, result.node);
   });
 
   test('createServer(options): validation and the values the server keeps, as net', T, () => {
@@ -1044,7 +759,7 @@ describe('close and connections', () => {
       [{ noDelay: 1, keepAlive: 'yes', pauseOnConnect: 0, allowHalfOpen: 1 }],
     ];
     const result = {};
-    for (const [name, m] of MODULES) {
+    for (const [name, m] of IMPLEMENTATIONS) {
       result[name] = cases.map((args) => {
         try {
           const server = m.createServer(...args);
@@ -1059,17 +774,17 @@ describe('close and connections', () => {
         }
       });
     }
-    assert.equal(result.net[0].code, 'ERR_INVALID_ARG_TYPE');
-    assert.equal(result.net[3].connectionListeners, 1);
-    assert.equal(result.net[2].highWaterMark, line.defaultHighWaterMark);
-    assert.deepEqual(result.rsnet, result.net);
+    assert.equal(result.node[0].code, 'ERR_INVALID_ARG_TYPE');
+    assert.equal(result.node[3].connectionListeners, 1);
+    assert.equal(result.node[2].highWaterMark, line.defaultHighWaterMark);
+    assert.deepEqual(result.rsnet, result.node);
   });
 
   test('highWaterMark option: accepted sockets get it; an invalid one falls back to the default', T,
     async () => {
       const result = await bothInChildren('high-water-mark');
       const HWM = line.defaultHighWaterMark;
-      assert.deepEqual(result.net, {
+      assert.deepEqual(result.node, {
         result: [
           { option: 1234, readable: 1234, writable: 1234, reply: 'ok' },
           { option: 'undefined', readable: HWM, writable: HWM, reply: 'ok' },
@@ -1078,16 +793,17 @@ describe('close and connections', () => {
         code: 0,
         exitedOnItsOwn: true,
       });
-      assert.deepEqual(result.rsnet, result.net);
+      assert.deepEqual(result.rsnet, result.node);
     });
 
   test("'connection': the accepted socket's state and addresses", T, async () => {
-    const result = await sideBySide(async (m, scope) => {
+    const result = await sideBySide(async (scope) => {
+      const m = scope.net;
       const out = [];
       for (const host of ['127.0.0.1', '::1']) {
         const server = scope.server(m);
-        const { port } = await listenP(server, 0, host);
-        const client = scope.connect(port, host);
+        const { port } = await listening(server, 0, host);
+        const client = scope.peerClient(port, host);
         const [[socket]] = await Promise.all([once(server, 'connection'), once(client, 'connect')]);
         const names = new Map([[port, 'SERVER_PORT'], [client.localPort, 'CLIENT_PORT']]);
         out.push(mask({
@@ -1101,18 +817,19 @@ describe('close and connections', () => {
           address: socket.address(),
         }, names));
         socket.destroy();
-        await closeP(server);
+        await closeServer(server);
       }
       return out;
-    });
-    assert.deepEqual(result.net[0].remote, ['127.0.0.1', 'CLIENT_PORT', 'IPv4']);
-    assert.deepEqual(result.net[1].address, { address: '::1', family: 'IPv6', port: 'SERVER_PORT' });
-    assert.equal(result.net[0].server, true);
-    assert.deepEqual(result.rsnet, result.net);
+    }, RUN);
+    assert.deepEqual(result.node[0].remote, ['127.0.0.1', 'CLIENT_PORT', 'IPv4']);
+    assert.deepEqual(result.node[1].address, { address: '::1', family: 'IPv6', port: 'SERVER_PORT' });
+    assert.equal(result.node[0].server, true);
+    assert.deepEqual(result.rsnet, result.node);
   });
 
   test('allowHalfOpen: the server socket stays writable after the client ends, or ends with it', T, async () => {
-    const result = await sideBySide(async (m, scope) => {
+    const result = await sideBySide(async (scope) => {
+      const m = scope.net;
       const out = {};
       for (const allowHalfOpen of [true, false]) {
         const trace = [];
@@ -1130,8 +847,8 @@ describe('close and connections', () => {
           socket.on('close', () => trace.push('server close'));
         });
         trace.push(`server.allowHalfOpen ${server.allowHalfOpen}`);
-        const { port } = await listenP(server, 0, '127.0.0.1');
-        const client = scope.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+        const { port } = await listening(server, 0, '127.0.0.1');
+        const client = scope.peerClient({ port, host: '127.0.0.1', allowHalfOpen: true });
         client.setEncoding('utf8');
         client.end('request');
         let data = '';
@@ -1143,16 +860,17 @@ describe('close and connections', () => {
         out[allowHalfOpen] = trace;
       }
       return out;
-    });
-    assert.deepEqual(result.net.true, [
+    }, RUN);
+    assert.deepEqual(result.node.true, [
       'server.allowHalfOpen true', 'server data request', 'server end, writable true',
       'later: writable true', 'server finish', 'server close', 'client got "late reply"',
     ]);
-    assert.deepEqual(result.rsnet, result.net);
+    assert.deepEqual(result.rsnet, result.node);
   });
 
   test('pauseOnConnect: no data until resume()', T, async () => {
-    const result = await sideBySide(async (m, scope) => {
+    const result = await sideBySide(async (scope) => {
+      const m = scope.net;
       const trace = [];
       let resumed;
       const done = new Promise((resolve) => (resumed = resolve));
@@ -1171,20 +889,20 @@ describe('close and connections', () => {
         }, 100);
       });
       trace.push(`server.pauseOnConnect ${server.pauseOnConnect}`);
-      const { port } = await listenP(server, 0, '127.0.0.1');
-      const client = scope.connect(port, '127.0.0.1');
+      const { port } = await listening(server, 0, '127.0.0.1');
+      const client = scope.peerClient(port, '127.0.0.1');
       client.end('early bytes');
       await done;
       return trace;
-    });
-    assert.deepEqual(result.net, [
+    }, RUN);
+    assert.deepEqual(result.node, [
       'server.pauseOnConnect true',
       'connection: isPaused true, readableFlowing false',
       'before resume: bytesRead 0',
       'data early bytes',
       'end',
     ]);
-    assert.deepEqual(result.rsnet, result.net);
+    assert.deepEqual(result.rsnet, result.node);
   });
 
   // Reads the options of this process's TCP socket localPort<->remotePort with Linux's
@@ -1227,13 +945,9 @@ print(json.dumps(out))
 `;
 
   function sockopts(localPort, remotePort) {
-    return new Promise((resolve) => {
-      execFile('python3', ['-c', SOCKOPT_PY, String(process.pid), String(localPort), String(remotePort)],
-        { timeout: 5000 }, (err, stdout) => {
-          if (err) resolve({ error: err.message });
-          else resolve(JSON.parse(stdout));
-        });
-    });
+    const out = runSync('python3', ['-c', SOCKOPT_PY, String(process.pid), String(localPort), String(remotePort)],
+      { timeout: 5000 });
+    return out.code === 0 ? JSON.parse(out.stdout) : { error: out.error ? out.error.message : out.stderr };
   }
 
   test('noDelay, keepAlive and keepAliveInitialDelay are applied to accepted sockets', T, async (t) => {
@@ -1241,52 +955,54 @@ print(json.dumps(out))
       {}, { noDelay: true }, { keepAlive: true }, { keepAlive: true, keepAliveInitialDelay: 5000 },
       { noDelay: true, keepAlive: true, keepAliveInitialDelay: 1500 },
     ];
-    const result = await sideBySide(async (m, scope) => {
+    const result = await sideBySide(async (scope) => {
+      const m = scope.net;
       const out = [];
       for (const options of optionSets) {
         const server = scope.server(m, options);
-        const { port } = await listenP(server, 0, '127.0.0.1');
-        const client = scope.connect(port, '127.0.0.1');
+        const { port } = await listening(server, 0, '127.0.0.1');
+        const client = scope.peerClient(port, '127.0.0.1');
         const [[socket]] = await Promise.all([once(server, 'connection'), once(client, 'connect')]);
         out.push({ options, ...await sockopts(port, client.localPort) });
         socket.destroy();
         client.destroy();
-        await closeP(server);
+        await closeServer(server);
       }
       return out;
-    });
-    if (result.net[0].error) {
-      t.skip(`cannot read socket options here: ${result.net[0].error}`);
+    }, RUN);
+    if (result.node[0].error) {
+      t.skip(`cannot read socket options here: ${result.node[0].error}`);
       return;
     }
-    assert.deepEqual(result.net.slice(0, 4).map((o) => [o.nodelay, o.keepalive]), [[0, 0], [1, 0], [0, 1], [0, 1]]);
-    assert.equal(result.net[3].keepidle, 5);
-    assert.deepEqual(result.rsnet, result.net);
+    assert.deepEqual(result.node.slice(0, 4).map((o) => [o.nodelay, o.keepalive]), [[0, 0], [1, 0], [0, 1], [0, 1]]);
+    assert.equal(result.node[3].keepidle, 5);
+    assert.deepEqual(result.rsnet, result.node);
   });
 
   test('ref()/unref(): an unref\'d listening server lets the process exit, ref() keeps it alive', T, async () => {
     const modes = ['unref', 'unref-before-listen', 'unref-ref', 'ref'];
-    const [netRuns, rsnetRuns] = await Promise.all(MODULE_IDS.map(([, moduleId]) =>
-      Promise.all(modes.map((mode) => runRefChild(moduleId, mode)))));
-    const result = { net: netRuns, rsnet: rsnetRuns };
-    assert.deepEqual(result.net, [
+    const [nodeRuns, rsnetRuns] = await Promise.all(IMPLEMENTATIONS.map(([side]) =>
+      Promise.all(modes.map((mode) => runRefChild(side, mode)))));
+    const result = { node: nodeRuns, rsnet: rsnetRuns };
+    assert.deepEqual(result.node, [
       { mode: 'unref', aliveAfterWait: false, stdout: 'returns this: true\nexit 0\n', code: 0 },
       { mode: 'unref-before-listen', aliveAfterWait: false, stdout: 'returns this: true\nexit 0\n', code: 0 },
       { mode: 'unref-ref', aliveAfterWait: true, stdout: 'returns this: true\nconnection\nexit 0\n', code: 0 },
       { mode: 'ref', aliveAfterWait: true, stdout: 'returns this: true\nconnection\nexit 0\n', code: 0 },
     ]);
-    assert.deepEqual(result.rsnet, result.net);
+    assert.deepEqual(result.rsnet, result.node);
   });
 
   test('server[Symbol.asyncDispose]() closes a listening server; resolves on a closed one', T, async () => {
-    const result = await sideBySide(async (m, scope) => {
+    const result = await sideBySide(async (scope) => {
+      const m = scope.net;
       const trace = [];
       const server = scope.server(m);
       server.on('close', () => trace.push('close event'));
       const notListening = server[Symbol.asyncDispose]();
       trace.push(`returns a promise: ${notListening instanceof Promise}`);
       trace.push(`not listening resolves: ${await notListening}`);
-      const { port } = await listenP(server, 0, '127.0.0.1');
+      const { port } = await listening(server, 0, '127.0.0.1');
       const value = await server[Symbol.asyncDispose]();
       trace.push(`resolved ${value}, listening ${server.listening}`);
       // A moment later, so that this checks the port is closed, not how fast (see the close tests).
@@ -1294,85 +1010,110 @@ print(json.dumps(out))
       trace.push(`port: ${await connectOutcome(scope, port, '127.0.0.1')}`);
       await delay(10);
       return trace;
-    });
-    assert.deepEqual(result.net, [
+    }, RUN);
+    assert.deepEqual(result.node, [
       'returns a promise: true', 'not listening resolves: undefined', 'close event',
       'resolved undefined, listening false', 'port: ECONNREFUSED',
     ]);
-    assert.deepEqual(result.rsnet, result.net);
+    assert.deepEqual(result.rsnet, result.node);
   });
 });
 
-// Runs fixtures/server-scenarios.js `scenario` with `moduleId` in a child process: what it
-// printed, its exit code, and whether it exited on its own within 3 s of printing.
-function runScenario(moduleId, scenario) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(FIXTURES, 'server-scenarios.js'), moduleId, scenario],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let killer = setTimeout(() => child.kill('SIGKILL'), 12000);
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-      if (stdout.includes('\n')) {
-        clearTimeout(killer);
-        killer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      }
-    });
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('close', (code, signal) => {
-      clearTimeout(killer);
-      const line = stdout.split('\n')[0];
-      resolve({
-        result: line ? JSON.parse(line) : { stderr },
-        code,
-        exitedOnItsOwn: signal === null,
-      });
-    });
-  });
+// Runs fixtures/server-scenarios.js `scenario` in a child process on `side` ('node' or
+// 'rsnet'): what it printed, its exit code, and whether it exited on its own within 3 s of
+// printing.
+async function runScenario(side, scenario) {
+  const out = await runNode([path.join(FIXTURES, 'server-scenarios.js'), scenario],
+    { env: implEnv(side), timeout: 12000, ready: true, aliveMs: 3000 });
+  const line = out.stdout.split('\n')[0];
+  return {
+    result: line ? JSON.parse(line) : { stderr: out.stderr },
+    code: out.code,
+    exitedOnItsOwn: out.signal === null,
+  };
 }
 
-// runScenario() on net and on rsnet at the same time: { net, rsnet }.
+// runScenario() on net and on rsnet at the same time: { node, rsnet }.
 async function bothInChildren(scenario) {
-  const [netRun, rsnetRun] = await Promise.all(MODULE_IDS.map(([, moduleId]) => runScenario(moduleId, scenario)));
-  return { net: netRun, rsnet: rsnetRun };
+  const [node, rsnet] = await Promise.all(IMPLEMENTATIONS.map(([side]) => runScenario(side, scenario)));
+  return { node, rsnet };
 }
 
-// Runs fixtures/server-ref.js with `moduleId` and `mode`: did the child outlive 1.5 s?
-// A child still alive then is sent a connection, upon which it closes its server.
-async function runRefChild(moduleId, mode) {
-  const child = spawn(process.execPath, [path.join(FIXTURES, 'server-ref.js'), moduleId, mode],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8');
-  child.stderr.setEncoding('utf8');
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const exited = once(child, 'exit');
-  const killer = setTimeout(() => child.kill('SIGKILL'), 8000);
-  try {
-    // The fixture reports its port on stderr, first thing once listening.
-    while (!stderr.includes('\n') && child.exitCode === null) await delay(10);
-    const port = Number(stderr.split('\n')[0]);
-    // Up to 1.5 s for an unref'd child to exit by itself; a ref'd one is still there then.
-    const aliveAfterWait = !await within(1500, 'exit', exited).then(() => true, () => false);
-    if (aliveAfterWait) {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.on('error', () => {});
-      socket.resume();
-    }
-    const [code] = await exited;
-    return { mode, aliveAfterWait, stdout, code };
-  } finally {
-    clearTimeout(killer);
+// Runs fixtures/server-ref.js on `side` with `mode`: did the child outlive 1.5 s? A child
+// still alive then is sent a connection, upon which it closes its server.
+async function runRefChild(side, mode) {
+  const child = startNode([path.join(FIXTURES, 'server-ref.js'), mode], { env: implEnv(side), timeout: 8000 });
+  // The fixture reports its port on stderr, first thing once listening.
+  while (!child.stderr.includes('\n') && child.running) await delay(10);
+  const port = Number(child.stderr.split('\n')[0]);
+  // Up to 1.5 s for an unref'd child to exit by itself; a ref'd one is still there then.
+  const aliveAfterWait = !await within(1500, 'exit', child.exited).then(() => true, () => false);
+  if (aliveAfterWait) {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.resume();
   }
+  const { code } = await child.exited;
+  return { mode, aliveAfterWait, stdout: child.stdout, code };
 }
 
 // ---------------------------------------------------------------------------------------
-// 5. BlockList and SocketAddress
+// A server's less visible state, as net keeps it: what a rejected async 'connection'
+// listener does with events.captureRejections, and _connectionKey.
+
+test('events.captureRejections: a rejected async \'connection\' listener destroys that socket with the reason', T, async () => {
+  const { node, rsnet: ours } = await sideBySide(async (run) => {
+    let socketEvents;
+    let server;
+    const saved = EventEmitter.captureRejections;
+    EventEmitter.captureRejections = true;
+    try {
+      server = run.net.createServer(async (socket) => {
+        socketEvents = record(socket, ['error', 'close'], run);
+        throw new Error('listener failed');
+      });
+    } finally {
+      EventEmitter.captureRejections = saved;
+    }
+    run.servers.add(server);
+    const serverErrors = [];
+    server.on('error', (err) => serverErrors.push(err.message));
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = run.track(nodeNet.connect(server.address().port, '127.0.0.1'));
+    const clientEvents = record(client, ['end', 'error', 'close'], run);
+    client.resume();
+    await clientEvents.closed;
+    await until(() => socketEvents && socketEvents.includes('close(true)'), 'server socket close');
+    return { socketEvents, clientEvents, serverErrors };
+  });
+  assert.equal(node.socketEvents[0].error.message, 'listener failed');
+  assert.equal(node.socketEvents[1], 'close(true)');
+  assert.deepEqual(ours, node);
+});
+
+test('server._connectionKey is family:address:port as listen() set it', T, async () => {
+  const { node, rsnet: ours } = await sideBySide(async (run) => {
+    const keys = [];
+    const path = run.label(tmpPath('key'), 'PATH');
+    for (const args of [[0], [0, '127.0.0.1'], [{ port: '0', host: 'localhost' }], [path]]) {
+      const server = run.net.createServer();
+      run.servers.add(server);
+      const before = server._connectionKey;
+      server.listen(...args);
+      await next(server, 'listening');
+      const listening = server._connectionKey;
+      await new Promise((resolve) => server.close(resolve));
+      keys.push([before, run.mask(listening), run.mask(server._connectionKey)]);
+    }
+    return keys;
+  });
+  assert.deepEqual(node[1], [undefined, '4:127.0.0.1:0', '4:127.0.0.1:0']);
+  assert.deepEqual(node[3], [undefined, '-1:PATH:-1', '-1:PATH:-1']);
+  assert.deepEqual(ours, node);
+});
+
+// ---------------------------------------------------------------------------------------
+// 4. BlockList and SocketAddress
 
 describe('BlockList and SocketAddress', () => {
   test('exported and working: addAddress, addRange, addSubnet, check', T, () => {
@@ -1383,7 +1124,7 @@ describe('BlockList and SocketAddress', () => {
       ['::1', 'ipv6', true], ['::2', 'ipv6', false], ['::ffff:10.0.0.1', 'ipv6', true],
     ];
     const answers = {};
-    for (const [name, m] of MODULES) {
+    for (const [name, m] of IMPLEMENTATIONS) {
       assert.equal(typeof m.BlockList, 'function', `${name}.BlockList`);
       assert.equal(typeof m.SocketAddress, 'function', `${name}.SocketAddress`);
       const list = new m.BlockList();
@@ -1405,14 +1146,15 @@ describe('BlockList and SocketAddress', () => {
       assert.throws(() => list.addAddress(1), { code: 'ERR_INVALID_ARG_TYPE' });
     }
     const expected = table.map(([, , blocked]) => blocked);
-    assert.deepEqual(answers.net, expected);
+    assert.deepEqual(answers.node, expected);
     assert.deepEqual(answers.rsnet, expected);
     assert.deepEqual(answers['rsnet SocketAddress'], expected);
   });
 
   test('blockList server option: a listed client is closed at accept, others are served (Node 20: ignored)',
     T, async () => {
-    const result = await sideBySide(async (m, scope) => {
+    const result = await sideBySide(async (scope) => {
+      const m = scope.net;
       const list = new m.BlockList();
       list.addAddress('127.0.0.1');
       list.addSubnet('::1', 128, 'ipv6');
@@ -1421,9 +1163,9 @@ describe('BlockList and SocketAddress', () => {
         accepted.push(socket.remoteAddress);
         socket.end('welcome');
       });
-      const { port } = await listenP(server, 0);
+      const { port } = await listening(server, 0);
       const attempt = (options) => new Promise((resolve) => {
-        const socket = scope.connect({ port, ...options });
+        const socket = scope.peerClient({ port, ...options });
         let data = '';
         socket.on('data', (chunk) => (data += chunk));
         socket.on('error', (err) => resolve(`error ${err.code}`));
@@ -1435,35 +1177,35 @@ describe('BlockList and SocketAddress', () => {
         '127.0.0.2': await attempt({ host: '127.0.0.1', localAddress: '127.0.0.2' }),
       };
       return { replies, accepted };
-    });
+    }, RUN);
     if (line.blockList) {
-      assert.deepEqual(result.net.replies, { '127.0.0.1': 'no data', '::1': 'no data', '127.0.0.2': 'welcome' });
-      assert.deepEqual(result.net.accepted, ['::ffff:127.0.0.2']);
+      assert.deepEqual(result.node.replies, { '127.0.0.1': 'no data', '::1': 'no data', '127.0.0.2': 'welcome' });
+      assert.deepEqual(result.node.accepted, ['::ffff:127.0.0.2']);
     } else {
-      assert.equal(result.net.accepted.length, 3);
+      assert.equal(result.node.accepted.length, 3);
     }
-    assert.deepEqual(result.rsnet, result.net);
+    assert.deepEqual(result.rsnet, result.node);
   });
 
   test('a blockList option that is not a BlockList does not crash the server on a connection', T, async () => {
     const result = await bothInChildren('block-list-invalid');
     // Node 20's net ignores the option altogether; later lines refuse it at createServer().
-    assert.deepEqual(result.net, {
+    assert.deepEqual(result.node, {
       result: line.blockList ? { threw: 'ERR_INVALID_ARG_TYPE' } : { reply: 'ok' },
       code: 0,
       exitedOnItsOwn: true,
     });
-    assert.deepEqual(result.rsnet, result.net);
+    assert.deepEqual(result.rsnet, result.node);
   });
 });
 
 // ---------------------------------------------------------------------------------------
-// 6. Module-wide defaults
+// 5. Module-wide defaults
 
 describe('autoSelectFamily defaults', () => {
   test('get/setDefaultAutoSelectFamily and ...AttemptTimeout: same values and errors as net', T, () => {
     const result = {};
-    for (const [name, m] of MODULES) {
+    for (const [name, m] of IMPLEMENTATIONS) {
       const saved = [m.getDefaultAutoSelectFamily(), m.getDefaultAutoSelectFamilyAttemptTimeout()];
       const out = [saved];
       try {
@@ -1489,17 +1231,17 @@ describe('autoSelectFamily defaults', () => {
       result[name] = out;
     }
     // Node 26 waits 500 ms per attempt by default, earlier lines 250 ms.
-    assert.deepEqual(result.net[0], [true, line.major >= 26 ? 500 : 250]);
-    assert.deepEqual(result.net.slice(1, 3), [['family', false, undefined, false], ['family', true, undefined, true]]);
-    assert.deepEqual(result.net[8].slice(0, 3), ['timeout', 1, 10]);
-    assert.equal(result.net[14][2].code, 'ERR_OUT_OF_RANGE');
-    assert.deepEqual(result.rsnet, result.net);
+    assert.deepEqual(result.node[0], [true, line.major >= 26 ? 500 : 250]);
+    assert.deepEqual(result.node.slice(1, 3), [['family', false, undefined, false], ['family', true, undefined, true]]);
+    assert.deepEqual(result.node[8].slice(0, 3), ['timeout', 1, 10]);
+    assert.equal(result.node[14][2].code, 'ERR_OUT_OF_RANGE');
+    assert.deepEqual(result.rsnet, result.node);
   });
 
   test('the defaults follow --[no-]network-family-autoselection[-attempt-timeout] as in net', T, () => {
     const script = `
       const net = require('node:net');
-      const rsnet = require(${JSON.stringify(RSNET_PATH)});
+      const rsnet = ${LOAD_IMPL};
       console.log(JSON.stringify([net, rsnet].map((m) =>
         [m.getDefaultAutoSelectFamily(), m.getDefaultAutoSelectFamilyAttemptTimeout()])));`;
     const flags = [
@@ -1507,8 +1249,9 @@ describe('autoSelectFamily defaults', () => {
       ['--network-family-autoselection-attempt-timeout=20'],
     ];
     const seen = flags.map((f) => {
-      const [nodeValues, rsnetValues] = JSON.parse(execFileSync(process.execPath, [...f, '-e', script],
-        { timeout: 10000 }).toString());
+      const out = runNodeSync([...f, '-e', script]);
+      assert.equal(out.code, 0, out.stderr);
+      const [nodeValues, rsnetValues] = JSON.parse(out.stdout);
       return { flags: f, nodeValues, rsnetValues };
     });
     assert.deepEqual(seen.map((s) => s.nodeValues), [[false, 500], [true, 20]]);

@@ -1,6 +1,7 @@
 'use strict';
 
-// rsnet.tcpInfo(), setTcpOptions() and getTcpOptions(): TCP controls beyond Node's net.
+// rsnet.tcpInfo(), setTcpOptions() and getTcpOptions(): TCP controls beyond Node's net (and
+// when net's own setNoDelay() and setKeepAlive() reach the handle).
 // Each runs on sockets of both implementations (Node's net through `_handle.fd`), on the
 // client and on the accepted side, and is checked against the kernel's own figures: the
 // sysctl defaults, the bytes of a known transfer, and, in a private network namespace,
@@ -8,13 +9,12 @@
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { execFile } = require('node:child_process');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 
-const rsnet = require('..');
-const { IMPLEMENTATIONS, next, sideBySide, tmpPath } = require('./helpers/compare');
+const {
+  IMPLEMENTATIONS, caught, describeRun, errorShape, next, rsnet, run, runNode, sideBySide, tmpDir, tmpPath,
+} = require('./helpers');
 
 const T = { timeout: 15000 };
 
@@ -36,12 +36,8 @@ async function pair(run) {
 
 // What fn() threw, as the fields a caller can match on.
 function thrown(fn, what = 'the call') {
-  try {
-    fn();
-  } catch (err) {
-    return { ctor: err.constructor.name, code: err.code, errno: err.errno, syscall: err.syscall, message: err.message };
-  }
-  return assert.fail(`${what}: expected a throw`);
+  const { ctor, code, errno, syscall, message } = errorShape(caught(fn, what));
+  return { ctor, code, errno, syscall, message };
 }
 
 const OPTIONS_A = {
@@ -304,6 +300,76 @@ test('a socket that is not a connected TCP socket gives a clear error', T, async
   assert.deepEqual(rs, node);
 });
 
+// net's own setNoDelay() and setKeepAlive(), and the server's noDelay and keepAlive
+// options, reach the handle exactly when net's do.
+test('server noDelay/keepAlive and socket setNoDelay/setKeepAlive call the handle only when net does', T, async () => {
+  const { node, rsnet: ours } = await sideBySide(async (run) => {
+    // The handle class, from a connected socket, with its two methods watched.
+    const { client: probe } = await pair(run);
+    const proto = Object.getPrototypeOf(probe._handle);
+    probe.destroy();
+    const calls = [];
+    const saved = {};
+    for (const name of ['setNoDelay', 'setKeepAlive']) {
+      saved[name] = proto[name];
+      proto[name] = function watched(...args) {
+        calls.push(`${name}(${args.slice(0, 2).join(',')})`);
+        return saved[name].apply(this, args);
+      };
+    }
+    try {
+      const scenarios = [
+        [{ noDelay: true, keepAlive: true, keepAliveInitialDelay: 3500 }, (s) => {
+          s.setNoDelay(true);
+          s.setKeepAlive(true, 3500);
+          s.setKeepAlive(true, 7000);
+          s.setNoDelay(false);
+          s.setKeepAlive(false, 1000);
+        }],
+        [{}, (s) => {
+          s.setNoDelay(false);
+          s.setKeepAlive(false);
+          s.setNoDelay();
+          s.setKeepAlive(true, 1000);
+          s.setKeepAlive(1, 1999);
+        }],
+      ];
+      for (const [options, use] of scenarios) {
+        calls.push('--');
+        const server = await run.listen({ net: run.net, ...options }, (socket) => {
+          calls.push('connection');
+          use(socket);
+          socket.end();
+        });
+        const client = run.track(run.peer.connect(server.address().port, '127.0.0.1'));
+        client.resume();
+        await next(client, 'close');
+      }
+      calls.push('-- client');
+      const server = await run.listen();
+      const client = run.track(run.net.connect({
+        port: server.address().port, host: '127.0.0.1', noDelay: true, keepAlive: true, keepAliveInitialDelay: 2000,
+      }));
+      await next(client, 'connect');
+      calls.push('connect');
+      client.setNoDelay(true);
+      client.setKeepAlive(true, 2000);
+      client.setKeepAlive(true);
+      client.destroy();
+    } finally {
+      Object.assign(proto, saved);
+    }
+    return calls;
+  });
+  assert.deepEqual(node, [
+    '--', 'setNoDelay(true)', 'setKeepAlive(true,3)', 'connection', 'setKeepAlive(true,7)',
+    'setNoDelay(false)', 'setKeepAlive(false,1)',
+    '--', 'connection', 'setNoDelay(true)', 'setKeepAlive(true,1)',
+    '-- client', 'setNoDelay(true)', 'setKeepAlive(true,2)', 'connect', 'setKeepAlive(true,0)',
+  ]);
+  assert.deepEqual(ours, node);
+});
+
 // The kernel's time to give up on unacknowledged data without a user timeout
 // (tcp_model_timeout in net/ipv4/tcp_timer.c): the RTO doubles from 200 ms up to the
 // maximum, then stays there, for tcp_retries2 retransmissions.
@@ -314,10 +380,9 @@ function kernelDefaultMs({ tcpRetries2, tcpRtoMaxMs = 120000 }) {
   return ((2 << thresh) - 1) * base + (tcpRetries2 - thresh) * tcpRtoMaxMs;
 }
 
-test('index.d.ts types the TCP controls: typed calls compile (strict), wrong ones fail', { timeout: 60000 }, async (t) => {
+test('index.d.ts types the TCP controls: typed calls compile (strict), wrong ones fail', { timeout: 60000 }, async () => {
   const root = path.join(__dirname, '..');
-  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'rsnet-tcp-types-')));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dir = tmpDir('tcp-types');
   fs.mkdirSync(path.join(dir, 'node_modules'));
   fs.symlinkSync(root, path.join(dir, 'node_modules', 'rsnet'), 'dir');
   const file = 'tcp-controls-types.ts';
@@ -330,10 +395,7 @@ test('index.d.ts types the TCP controls: typed calls compile (strict), wrong one
     files: [file],
   }));
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  const stdout = await new Promise((resolve) => {
-    execFile(process.execPath, [tsc, '-p', 'tsconfig.json', '--pretty', 'false'], { cwd: dir, timeout: 50000 },
-      (err, out) => resolve(out));
-  });
+  const { stdout } = await runNode([tsc, '-p', 'tsconfig.json', '--pretty', 'false'], { cwd: dir, timeout: 50000 });
   const lines = stdout.split('\n').map((l) => /^(\S+)\((\d+),\d+\): error TS\d+/.exec(l)).filter(Boolean);
   assert.ok(lines.every(([, f]) => f === file), stdout);
   const source = fs.readFileSync(path.join(dir, file), 'utf8').split('\n');
@@ -342,28 +404,27 @@ test('index.d.ts types the TCP controls: typed calls compile (strict), wrong one
   assert.deepEqual([...new Set(lines.map(([, , line]) => Number(line)))], marked, stdout);
 });
 
-function runInNamespace(args) {
-  return new Promise((resolve) => {
-    execFile('unshare', ['-rn', ...args], { timeout: 20000 }, (err, stdout, stderr) => {
-      resolve({ err, stdout, stderr });
-    });
-  });
+// Runs `args` in a private user and network namespace: { ok, stdout, stderr, out }.
+async function runInNamespace(args) {
+  const out = await run('unshare', ['-rn', ...args], { timeout: 20000 })
+    .catch((err) => ({ code: null, stdout: '', stderr: err.message }));
+  return { ok: out.code === 0, stdout: out.stdout, stderr: out.stderr, out };
 }
 
 test('userTimeout: a write the peer never acknowledges fails with ETIMEDOUT, long before the kernel default', T, async (t) => {
   // A private user and network namespace of our own; skip where the system forbids them.
   const probe = await runInNamespace(['ip', 'link', 'set', 'lo', 'up']);
-  if (probe.err) {
-    const reason = `no private network namespace (unshare -rn, ip): ${String(probe.stderr || probe.err.message).trim()}`;
+  if (!probe.ok) {
+    const reason = `no private network namespace (unshare -rn, ip): ${String(probe.stderr || `exit ${probe.out.code}`).trim()}`;
     t.skip(reason);
     return;
   }
   const userTimeout = 1000;
   const controlWait = 4000;
   const fixture = path.join(__dirname, 'fixtures', 'tcp-blackhole.js');
-  const { err, stdout, stderr } = await runInNamespace([process.execPath, fixture, String(userTimeout),
+  const { ok, stdout, out } = await runInNamespace([process.execPath, fixture, String(userTimeout),
     String(controlWait)]);
-  assert.ifError(err ? new Error(`${err.message}\n${stderr}`) : null);
+  assert.ok(ok, describeRun('tcp-blackhole.js', out));
   const result = JSON.parse(stdout);
   if (result.skip) {
     t.skip(result.skip);

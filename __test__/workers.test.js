@@ -4,33 +4,20 @@
 // on rsnet's one I/O thread, so several workers must be able to serve and connect at once,
 // a worker terminated with busy sockets must take only its own connections down, and
 // reusePort must spread one port's connections over the workers listening on it.
-// The fixtures take the module to load as an argument, and the scenarios that Node 20's
-// net supports also run on net, so a scenario that cannot work fails on net too.
+// The fixtures load the implementation RSNET_IMPL names (scripts/impl.js), and the scenarios
+// that Node 20's net supports also run on net, so a scenario that cannot work fails on net too.
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { once } = require('node:events');
-const { spawn } = require('node:child_process');
 const { Worker } = require('node:worker_threads');
 const crypto = require('node:crypto');
-const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 
-const rsnet = require('..');
+const { IMPLEMENTATIONS, implEnv, rsnet, runNode, tmpDir, within } = require('./helpers');
 const line = require('../lib/node-line');
 
-const RSNET_PATH = path.join(__dirname, '..');
 const FIXTURES = path.join(__dirname, 'fixtures');
-
-// Rejects if `promise` does not settle within `ms`.
-function within(ms, what, promise) {
-  let timer;
-  const deadline = new Promise((resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
 
 // The next message of `worker` of the given type; a worker error or exit rejects.
 function nextMessage(worker, type) {
@@ -73,7 +60,7 @@ test('several workers at once, each with its own servers and clients, exchange d
   'with the main thread, then exit on their own', { timeout: 30000 }, async () => {
   const WORKERS = 4;
   const SIZE = 256 * 1024;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rsnet-wk-'));
+  const dir = tmpDir('wk');
   // The main thread's own rsnet echo server, which every worker also connects to.
   const main = rsnet.createServer((socket) => {
     socket.on('error', () => {});
@@ -85,7 +72,7 @@ test('several workers at once, each with its own servers and clients, exchange d
     await once(main, 'listening');
     for (let i = 0; i < WORKERS; i++) {
       workers.push(new Worker(path.join(FIXTURES, 'worker-echo.js'), {
-        workerData: { moduleId: RSNET_PATH, mainPort: main.address().port, path: path.join(dir, `w${i}.sock`), size: SIZE },
+        workerData: { mainPort: main.address().port, path: path.join(dir, `w${i}.sock`), size: SIZE },
       }));
     }
     const exits = workers.map((worker) => once(worker, 'exit'));
@@ -114,27 +101,12 @@ test('several workers at once, each with its own servers and clients, exchange d
   } finally {
     for (const worker of workers) await worker.terminate();
     main.close();
-    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
-// Runs fixtures/worker-terminate.js in a child process with `moduleId`.
-function runTerminateFixture(moduleId) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(FIXTURES, 'worker-terminate.js'), moduleId, '3'],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const killer = setTimeout(() => child.kill('SIGKILL'), 45000);
-    child.on('close', (code, signal) => {
-      clearTimeout(killer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+// Runs fixtures/worker-terminate.js in a child process on `side` ('node' or 'rsnet').
+function runTerminateFixture(side) {
+  return runNode([path.join(FIXTURES, 'worker-terminate.js'), '3'], { env: implEnv(side), timeout: 45000 });
 }
 
 // What must hold of one run's summary, and nothing that depends on timing (error codes).
@@ -152,8 +124,8 @@ function outline(summary) {
 test('worker.terminate() with busy sockets: no crash, the main thread\'s peers see the connections close',
   { timeout: 50000 }, async (t) => {
     const runs = {};
-    for (const [name, moduleId] of [['net', 'node:net'], ['rsnet', RSNET_PATH]]) {
-      const run = await runTerminateFixture(moduleId);
+    for (const [name] of IMPLEMENTATIONS) {
+      const run = await runTerminateFixture(name);
       assert.doesNotMatch(run.stderr, /Abort|FATAL|panick|Segmentation|core dumped|worker error/i,
         `${name}: stderr: ${run.stderr}`);
       assert.equal(run.signal, null, `${name}: killed by ${run.signal}; stdout: ${run.stdout}`);
@@ -173,7 +145,7 @@ test('worker.terminate() with busy sockets: no crash, the main thread\'s peers s
       flavour, busy: true, closedInTime: true, peers: expectedPeers(flavour),
     }));
     const expected = { rounds: [round, round, round], early: 8, fresh: { reply: true, exitCode: 0 } };
-    assert.deepEqual(runs.net, expected);
+    assert.deepEqual(runs.node, expected);
     assert.deepEqual(runs.rsnet, expected);
   });
 
@@ -186,7 +158,7 @@ test('reusePort: 4 workers share one port; every one of 400 connections is answe
     const workers = [];
     const spawnWorker = (port) => {
       const worker = new Worker(path.join(FIXTURES, 'worker-reuseport.js'), {
-        workerData: { moduleId: RSNET_PATH, port },
+        workerData: { port },
       });
       workers.push(worker);
       return worker;

@@ -7,7 +7,8 @@ const { spawn, spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { parseBytes } = require('./lib/impl');
+const { parseBytes } = require('./lib/util');
+const { ENV, implModule } = require('../scripts/impl');
 
 const BENCH = __dirname;
 const ROOT = path.resolve(BENCH, '..');
@@ -107,7 +108,8 @@ const USAGE = `usage: node bench/run.js [options]
   --secs S          measured seconds for timed workloads (default 3, plus 0.5 s warm-up)
   --bytes N         bytes for bulk workloads, suffixes K/M/G (default 1G)
   --impls A,B       the two implementations compared, B/A (default net,rsnet; net,net to test the suite;
-                    a path names another rsnet checkout, to compare two builds: rsnet,/tmp/rsnet-b)
+                    a path names another rsnet checkout, to compare two builds: rsnet,/tmp/rsnet-b);
+                    the processes under test get each as RSNET_IMPL (scripts/impl.js)
   --busy            keep one core awake with a nice 19 busy loop during the run
   --json            print machine-readable results on stdout (progress stays on stderr)
   --list            list the workloads and exit`;
@@ -132,10 +134,18 @@ function parseOptions(argv) {
         break;
       }
       case '--impls': {
-        o.impls = val().split(',').map((s) => s.trim());
-        const known = (x) => x === 'net' || x === 'rsnet' || path.isAbsolute(x);
-        if (o.impls.length !== 2 || !o.impls.every(known)) {
-          die('--impls takes two of net|rsnet|/absolute/path/to/rsnet, e.g. net,rsnet or net,net');
+        // Each is a value of RSNET_IMPL (scripts/impl.js); a path is made absolute, as the
+        // processes under test run in the repository root.
+        const known = (x) => {
+          try {
+            return x === 'net' || x === 'rsnet' ? x : implModule(x);
+          } catch {
+            return null;
+          }
+        };
+        o.impls = val().split(',').map((s) => known(s.trim()));
+        if (o.impls.length !== 2 || o.impls.includes(null)) {
+          die('--impls takes two of net|rsnet|path/to/another/rsnet, e.g. net,rsnet or net,net');
         }
         break;
       }
@@ -320,7 +330,7 @@ function ensureLoadgen() {
 // Can this implementation be loaded at all? Returns null if yes, else the reason.
 function checkImpl(name) {
   if (name === 'net') return null;
-  const code = `const m = require(${JSON.stringify(path.isAbsolute(name) ? name : ROOT)});
+  const code = `const m = require(${JSON.stringify(implModule(name))});
     for (const f of ['createServer', 'connect']) if (typeof m[f] !== 'function') { console.error('module has no ' + f + '()'); process.exit(3); }`;
   const r = spawnSync(NODE, ['-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 30000 });
   if (r.error) return r.error.message;
@@ -354,7 +364,7 @@ async function runRound(name, w, impl, o) {
   try {
     let res;
     if (w.kind === 'server') {
-      peer = spawnTracked(NODE, [path.join(BENCH, 'servers', w.server)], { BENCH_IMPL: impl, BENCH_BYTES: bytes });
+      peer = spawnTracked(NODE, [path.join(BENCH, 'servers', w.server)], { [ENV]: impl, BENCH_BYTES: bytes });
       const port = await readPort(peer, 15000, `server ${w.server} (${impl})`);
       const args = [...w.loadgen({ ...o, bytes }), '--port', port, '--cpu-pid', peer.pid];
       res = await runJson(LOADGEN, args, {}, limitMs, `loadgen ${args[0]}`);
@@ -365,7 +375,7 @@ async function runRound(name, w, impl, o) {
       peer = spawnTracked(LOADGEN, [...w.native({ ...o, bytes }), '--port', '0'], {});
       const port = await readPort(peer, 15000, 'native loadgen server');
       const args = [path.join(BENCH, 'clients', w.client), '--port', port, ...w.clientArgs({ ...o, bytes })];
-      res = await runJson(NODE, args, { BENCH_IMPL: impl }, limitMs, `client ${w.client} (${impl})`);
+      res = await runJson(NODE, args, { [ENV]: impl }, limitMs, `client ${w.client} (${impl})`);
     }
     const value = Number(res[w.metric]);
     if (!Number.isFinite(value)) throw new Error(`result has no ${w.metric}: ${JSON.stringify(res)}`);

@@ -7,9 +7,11 @@
 //
 //   node stress/run.js [--small] [--seed=N] [--only=load,integrity,memory,faults,fuzz,parity,gc,valgrind] [--quiet]
 //
-// RSNET_STRESS_IMPL=node runs the same suite on Node's own net, a check of the suite itself.
+// RSNET_IMPL=net runs the same suite on Node's own net, a check of the suite itself;
+// RSNET_IMPL=/path/to/rsnet on another checkout (scripts/impl.js).
 
 const { SCENARIOS } = require('./lib/scenarios');
+const { ENV, implModule, implName } = require('../scripts/impl');
 
 function parseArgs(argv) {
   const args = { size: 'full', seed: null, only: null, quiet: false };
@@ -43,7 +45,14 @@ function table(rows) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const started = Date.now();
-  const impl = process.env.RSNET_STRESS_IMPL === 'node' ? " on Node's own net (RSNET_STRESS_IMPL=node)" : '';
+  const name = implName();
+  try {
+    implModule(name);
+  } catch (err) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  const impl = name === 'rsnet' ? '' : name === 'net' ? ` on Node's own net (${ENV}=net)` : ` on ${ENV}=${name}`;
   console.log(`rsnet stress${impl}, ${args.size} size, seed ${args.seed} (repeat with --seed=${args.seed})`);
   const results = {};
   for (const [name, title, run] of SCENARIOS) {

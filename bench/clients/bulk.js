@@ -4,7 +4,7 @@
 //   --dir send: write --bytes in 64 KiB chunks honouring backpressure, end(),
 //               wait for the 8-byte count (server-bulk --mode sink)
 // Prints one JSON line with GB/s and this process's CPU time.
-const { loadImplOrExit, parseArgs } = require('../lib/impl');
+const { loadImplOrExit, parseArgs } = require('../lib/util');
 const net = loadImplOrExit();
 
 const o = parseArgs(process.argv.slice(2), { host: '127.0.0.1', port: 0, bytes: 2 ** 30, dir: 'recv' });

@@ -2,7 +2,7 @@
 // JS ping-pong client (the side under test) against a native echo server:
 // one connection, send --size bytes, wait for exactly --size echoed bytes,
 // repeat for --secs after a --warmup. Prints one JSON line.
-const { loadImplOrExit, parseArgs } = require('../lib/impl');
+const { loadImplOrExit, parseArgs } = require('../lib/util');
 const net = loadImplOrExit();
 
 const o = parseArgs(process.argv.slice(2), { host: '127.0.0.1', port: 0, secs: 3, warmup: 0.5, size: 64 });

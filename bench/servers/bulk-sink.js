@@ -1,7 +1,7 @@
 'use strict';
 // Sink server: count the bytes received; on 'end' reply with the count as
 // 8 bytes (u64 little-endian) and end().
-const { loadImplOrExit, announce } = require('../lib/impl');
+const { loadImplOrExit, announce } = require('../lib/util');
 const net = loadImplOrExit();
 
 const server = net.createServer({ allowHalfOpen: true }, (socket) => {

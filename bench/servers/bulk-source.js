@@ -1,7 +1,7 @@
 'use strict';
 // Source server: on each connection write BENCH_BYTES (default 1 GiB) in
 // 64 KiB chunks, honouring write()'s return value and 'drain', then end().
-const { loadImplOrExit, announce, parseBytes } = require('../lib/impl');
+const { loadImplOrExit, announce, parseBytes } = require('../lib/util');
 const net = loadImplOrExit();
 
 const TOTAL = parseBytes(process.env.BENCH_BYTES || '1G');

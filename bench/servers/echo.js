@@ -1,6 +1,6 @@
 'use strict';
 // Echo server: every 'data' chunk is written straight back.
-const { loadImplOrExit, announce } = require('../lib/impl');
+const { loadImplOrExit, announce } = require('../lib/util');
 const net = loadImplOrExit();
 
 const server = net.createServer((socket) => {

@@ -7,7 +7,7 @@
 //            server accepts (its 'connection' event), with the options
 //            http.Server gives its own net.Server: allowHalfOpen, noDelay.
 const http = require('http');
-const { loadImplOrExit, announce } = require('../lib/impl');
+const { loadImplOrExit, announce } = require('../lib/util');
 const net = loadImplOrExit();
 
 const BODY = Buffer.from('hello world\n');

@@ -6,10 +6,10 @@
 // process ended.
 
 const nodeNet = require('node:net');
-const { loadNet, childOptions, report } = require('../lib/util');
+const { loadImpl, childOptions, report } = require('../lib/util');
 
 const opts = childOptions();
-const net = opts.impl === 'node' ? nodeNet : loadNet();
+const net = opts.impl === 'node' ? nodeNet : loadImpl();
 const observed = {};
 let reported = false;
 

@@ -12,7 +12,8 @@ const { Worker, isMainThread, parentPort, workerData } = require('node:worker_th
 const { fdCount, fdList, prng, waitFor } = require('../lib/util');
 
 function workerMain() {
-  const net = workerData.impl === 'node' ? require('node:net') : require(workerData.root);
+  // A worker inherits RSNET_IMPL with the environment.
+  const net = workerData.impl === 'node' ? require('node:net') : require('../lib/util').loadImpl();
   const buf = Buffer.alloc(128 * 1024, 0x67);
   const flood = (c) => {
     const pump = () => {
@@ -42,7 +43,6 @@ function workerMain() {
 
 async function main() {
   const { opts, net, observed } = require('./common');
-  const { ROOT } = require('../lib/util');
   const rng = prng(opts.seed);
   const server = net.createServer((s) => {
     s.on('error', () => {});
@@ -53,7 +53,7 @@ async function main() {
   Object.assign(observed, { ended: 0, workerErrors: 0, unexpectedErrors: [], exitCodes: {} });
   const runWorker = (how) => new Promise((resolve) => {
     const w = new Worker(__filename, {
-      workerData: { impl: opts.impl, root: ROOT, mainPort, how, after: rng.int(0, 40) },
+      workerData: { impl: opts.impl, mainPort, how, after: rng.int(0, 40) },
     });
     w.on('error', (err) => {
       if (how === 'throw' && /deliberate/.test(err.message)) observed.workerErrors++;

@@ -9,7 +9,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const ROOT = path.join(__dirname, '..', '..');
+const { ROOT, loadImpl } = require('../../scripts/impl');
 const RESULT_MARK = 'RSNET-STRESS-RESULT ';
 const MiB = 1024 * 1024;
 
@@ -71,12 +71,6 @@ class ByteSource {
     if (this.zeros.length < n) this.zeros = Buffer.alloc(Math.max(n, 64 * 1024));
     return this.cipher.update(this.zeros.subarray(0, n));
   }
-}
-
-// The implementation under test: rsnet, or Node's own net when RSNET_STRESS_IMPL=node
-// (a check of the suite itself: everything must pass on Node's net).
-function loadNet() {
-  return process.env.RSNET_STRESS_IMPL === 'node' ? require('node:net') : require(ROOT);
 }
 
 function sha256() {
@@ -282,7 +276,7 @@ module.exports = {
   fdCount,
   fdList,
   isNodeShaped,
-  loadNet,
+  loadImpl,
   mib,
   nofileLimits,
   prng,

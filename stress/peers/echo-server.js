@@ -9,10 +9,10 @@
 // argv[2]: { impl: 'rsnet' | 'node', seed, unixPath }
 
 const { once } = require('node:events');
-const { loadNet, childOptions, prng, sha256, rss } = require('../lib/util');
+const { loadImpl, childOptions, prng, sha256, rss } = require('../lib/util');
 
 const opts = childOptions();
-const net = opts.impl === 'node' ? require('node:net') : loadNet();
+const net = opts.impl === 'node' ? require('node:net') : loadImpl();
 const rng = prng(opts.seed);
 let peakRss = rss();
 

@@ -7,10 +7,10 @@
 //
 // argv[2]: { port, host, connections, messages, parallel, seed, impl: 'rsnet' | 'node' }
 
-const { loadNet, prng, fdCount, rss, childOptions } = require('../lib/util');
+const { loadImpl, prng, fdCount, rss, childOptions } = require('../lib/util');
 
 const opts = childOptions();
-const net = opts.impl === 'node' ? require('node:net') : loadNet();
+const net = opts.impl === 'node' ? require('node:net') : loadImpl();
 const rng = prng(opts.seed);
 
 const sockets = [];

@@ -24,12 +24,12 @@ const dns = require('node:dns');
 const nodeNet = require('node:net');
 const path = require('node:path');
 const {
-  loadNet, MiB, childOptions, fdCount, fdList, isNodeShaped, mib, prng, report, rss, rssSampler, delay, tmpDir,
+  loadImpl, MiB, childOptions, fdCount, fdList, isNodeShaped, mib, prng, report, rss, rssSampler, delay, tmpDir,
   useLoopbackLookup,
 } = require('../lib/util');
 
 const opts = childOptions();
-const net = opts.impl === 'node' ? nodeNet : loadNet();
+const net = opts.impl === 'node' ? nodeNet : loadImpl();
 const isNodeNet = net === nodeNet;
 const rng = prng(opts.seed);
 const sampler = rssSampler();

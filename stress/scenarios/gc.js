@@ -11,10 +11,10 @@
 
 const path = require('node:path');
 const { once } = require('node:events');
-const { loadNet, Checks, MiB, childOptions, delay, fdCount, fdList, mib, prng, report, rss, rssSampler, tmpDir,
+const { loadImpl, Checks, MiB, childOptions, delay, fdCount, fdList, mib, prng, report, rss, rssSampler, tmpDir,
   waitFor } = require('../lib/util');
 
-const net = loadNet();
+const net = loadImpl();
 const opts = childOptions();
 const checks = new Checks();
 const sampler = rssSampler();

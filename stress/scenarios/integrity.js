@@ -11,11 +11,11 @@
 // argv[2]: { lanes: [{ transport, client, server, bytes, readMode }], seed, timeLimitMs }
 
 const path = require('node:path');
-const { loadNet, ByteSource, Checks, childOptions, mib, prng, report, rssSampler, sha256, tmpDir } =
+const { loadImpl, ByteSource, Checks, childOptions, mib, prng, report, rssSampler, sha256, tmpDir } =
   require('../lib/util');
 const { spawnNode } = require('../lib/child');
 
-const rsnet = loadNet();
+const rsnet = loadImpl();
 const nodeNet = require('node:net');
 const opts = childOptions();
 const checks = new Checks();

@@ -10,12 +10,12 @@
 
 const path = require('node:path');
 const { once } = require('node:events');
-const { loadNet, Checks, MiB, childOptions, fdCount, fdList, mib, prng, report, rss, rssSampler, socketFdCount,
+const { loadImpl, Checks, MiB, childOptions, fdCount, fdList, mib, prng, report, rss, rssSampler, socketFdCount,
   waitFor } =
   require('../lib/util');
 const { spawnNode } = require('../lib/child');
 
-const net = loadNet();
+const net = loadImpl();
 const opts = childOptions();
 const checks = new Checks();
 const sampler = rssSampler();

@@ -16,11 +16,11 @@
 
 const path = require('node:path');
 const { once } = require('node:events');
-const { loadNet, ByteSource, Checks, MiB, childOptions, mib, report, rss, rssSampler, sha256, delay } =
+const { loadImpl, ByteSource, Checks, MiB, childOptions, mib, report, rss, rssSampler, sha256, delay } =
   require('../lib/util');
 const { spawnNode } = require('../lib/child');
 
-const net = loadNet();
+const net = loadImpl();
 const opts = childOptions();
 const checks = new Checks();
 const sampler = rssSampler(20);

@@ -29,10 +29,10 @@ const dns = require('node:dns');
 const fs = require('node:fs');
 const nodeNet = require('node:net');
 const path = require('node:path');
-const { ROOT, childOptions, delay, prng, report, tmpDir, useLoopbackLookup } = require('../lib/util');
+const { childOptions, delay, loadImpl, prng, report, tmpDir, useLoopbackLookup } = require('../lib/util');
 
 const opts = childOptions();
-const net = opts.impl === 'node' ? nodeNet : require(ROOT);
+const net = opts.impl === 'node' ? nodeNet : loadImpl();
 const BATCH = opts.batch || 12;
 const SETTLE_MS = opts.settleMs || 40;
 process.chdir(tmpDir('rsnet-parity-'));

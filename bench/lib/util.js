@@ -1,27 +1,16 @@
 'use strict';
-// Picks the net implementation under test from BENCH_IMPL:
-//   net   -> require('net')
-//   rsnet -> require('../..') (the rsnet package root)
-//   /abs/path -> require('/abs/path'): another rsnet checkout, to compare two builds
-const path = require('path');
-
-const ROOT = path.resolve(__dirname, '..', '..');
-
-function loadImpl(name = process.env.BENCH_IMPL || 'net') {
-  if (name === 'net') return require('net');
-  if (name === 'rsnet') return require(ROOT);
-  if (path.isAbsolute(name)) return require(name);
-  throw new Error(`unknown BENCH_IMPL ${JSON.stringify(name)} (expected net, rsnet or an absolute path)`);
-}
+// Helpers of the benchmark servers and clients. They load the implementation under test
+// named by RSNET_IMPL (scripts/impl.js): rsnet, net or the path of another rsnet checkout.
+const { ENV, implName, loadImpl } = require('../../scripts/impl');
 
 // Load or exit(3) with a one-line reason on stderr, so the runner can tell
 // "implementation failed to load" apart from other failures.
 function loadImplOrExit() {
-  const name = process.env.BENCH_IMPL || 'net';
+  const name = implName();
   try {
     return loadImpl(name);
   } catch (e) {
-    process.stderr.write(`BENCH_IMPL=${name} failed to load: ${e && e.stack || e}\n`);
+    process.stderr.write(`${ENV}=${name} failed to load: ${e && e.stack || e}\n`);
     process.exit(3);
   }
 }
@@ -63,4 +52,4 @@ function announce(server) {
 
 process.on('SIGTERM', () => process.exit(0));
 
-module.exports = { ROOT, loadImpl, loadImplOrExit, parseArgs, parseBytes, announce };
+module.exports = { loadImplOrExit, parseArgs, parseBytes, announce };
