@@ -108,7 +108,8 @@ const USAGE = `usage: node bench/run.js [options]
   --secs S          measured seconds for timed workloads (default 3, plus 0.5 s warm-up)
   --bytes N         bytes for bulk workloads, suffixes K/M/G (default 1G)
   --impls A,B       the two implementations compared, B/A (default net,rsnet; net,net to test the suite;
-                    a path names another rsnet checkout, to compare two builds: rsnet,/tmp/rsnet-b);
+                    a path names another rsnet checkout, to compare two builds: rsnet,/tmp/rsnet-b;
+                    bun runs the scripts on Bun's node:net, installed on demand by scripts/bun.js);
                     the processes under test get each as RSNET_IMPL (scripts/impl.js)
   --busy            keep one core awake with a nice 19 busy loop during the run
   --json            print machine-readable results on stdout (progress stays on stderr)
@@ -138,14 +139,14 @@ function parseOptions(argv) {
         // processes under test run in the repository root.
         const known = (x) => {
           try {
-            return x === 'net' || x === 'rsnet' ? x : implModule(x);
+            return x === 'net' || x === 'rsnet' || x === 'bun' ? x : implModule(x);
           } catch {
             return null;
           }
         };
         o.impls = val().split(',').map((s) => known(s.trim()));
         if (o.impls.length !== 2 || o.impls.includes(null)) {
-          die('--impls takes two of net|rsnet|path/to/another/rsnet, e.g. net,rsnet or net,net');
+          die('--impls takes two of net|rsnet|bun|path/to/another/rsnet, e.g. net,rsnet, net,bun or net,net');
         }
         break;
       }
@@ -327,9 +328,24 @@ function ensureLoadgen() {
   }
 }
 
+// The command and environment that run a bench script on `impl`: Node with RSNET_IMPL,
+// or for 'bun', Bun's own node:net (Bun installed on demand by scripts/bun.js).
+function runtime(impl) {
+  if (impl === 'bun') return { cmd: require('../scripts/bun').ensureBun(), env: { [ENV]: 'net' } };
+  return { cmd: NODE, env: { [ENV]: impl } };
+}
+
 // Can this implementation be loaded at all? Returns null if yes, else the reason.
 function checkImpl(name) {
   if (name === 'net') return null;
+  if (name === 'bun') {
+    try {
+      runtime('bun');
+      return null;
+    } catch (err) {
+      return err.message;
+    }
+  }
   const code = `const m = require(${JSON.stringify(implModule(name))});
     for (const f of ['createServer', 'connect']) if (typeof m[f] !== 'function') { console.error('module has no ' + f + '()'); process.exit(3); }`;
   const r = spawnSync(NODE, ['-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 30000 });
@@ -364,7 +380,8 @@ async function runRound(name, w, impl, o) {
   try {
     let res;
     if (w.kind === 'server') {
-      peer = spawnTracked(NODE, [path.join(BENCH, 'servers', w.server)], { [ENV]: impl, BENCH_BYTES: bytes });
+      const { cmd, env } = runtime(impl);
+      peer = spawnTracked(cmd, [path.join(BENCH, 'servers', w.server)], { ...env, BENCH_BYTES: bytes });
       const port = await readPort(peer, 15000, `server ${w.server} (${impl})`);
       const args = [...w.loadgen({ ...o, bytes }), '--port', port, '--cpu-pid', peer.pid];
       res = await runJson(LOADGEN, args, {}, limitMs, `loadgen ${args[0]}`);
@@ -375,7 +392,8 @@ async function runRound(name, w, impl, o) {
       peer = spawnTracked(LOADGEN, [...w.native({ ...o, bytes }), '--port', '0'], {});
       const port = await readPort(peer, 15000, 'native loadgen server');
       const args = [path.join(BENCH, 'clients', w.client), '--port', port, ...w.clientArgs({ ...o, bytes })];
-      res = await runJson(NODE, args, { [ENV]: impl }, limitMs, `client ${w.client} (${impl})`);
+      const { cmd, env } = runtime(impl);
+      res = await runJson(cmd, args, env, limitMs, `client ${w.client} (${impl})`);
     }
     const value = Number(res[w.metric]);
     if (!Number.isFinite(value)) throw new Error(`result has no ${w.metric}: ${JSON.stringify(res)}`);
