@@ -171,6 +171,36 @@ function afterPoll(fn, arg) {
   else setImmediate(fn, arg);
 }
 
+// libuv runs a closed handle's callback in the closing phase of the turn: after the turn's
+// immediates, and the handle closed last first. rsnet's handles close natively, with no
+// such callback, so their close callbacks wait for that phase, which the addon asks libuv
+// for (src/closing_phase.rs): one call per turn runs every close queued in it.
+let closingQueue = null;
+
+function atClose(fn, arg) {
+  if (closingQueue === null) {
+    closingQueue = [];
+    // Without libuv's phase (never seen), the turn's check phase is the nearest.
+    if (!native.requestClosingPhase()) setImmediate(onClosingPhase);
+  }
+  closingQueue.push(fn, arg);
+}
+
+function onClosingPhase() {
+  const queue = closingQueue;
+  // Closes from here on are the next turn's.
+  closingQueue = null;
+  if (queue === null) return;
+  for (let i = queue.length - 2; i >= 0; i -= 2) {
+    try {
+      queue[i](queue[i + 1]);
+    } catch (err) {
+      process.nextTick(rethrow, err);
+    }
+    if (drainTicks !== null) drain();
+  }
+}
+
 // A tick that throws leaves Node's drain midway, with that tick's async context still
 // entered. Thrown again from a microtask, the error reaches 'uncaughtException' at once
 // through Node's own handler, which also resets the async context stack (a stale entry
@@ -192,7 +222,7 @@ function rethrow(err) {
   throw err;
 }
 
-native.init(dispatch);
+native.init(dispatch, onClosingPhase);
 
 // http asks a socket's handle for its async id (for async_hooks bookkeeping): the
 // handle's id serves, being unique per environment.
@@ -240,6 +270,7 @@ module.exports = {
   kind,
   kOnEvent,
   afterPoll,
+  atClose,
   emitFor,
   own,
   disown,

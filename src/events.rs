@@ -261,6 +261,7 @@ impl EnvContext {
   /// Environment teardown: no more calls into JavaScript, and every handle closed.
   fn teardown(&self) {
     self.read_pool.teardown();
+    crate::closing_phase::teardown();
     {
       let mut queue = lock(&self.queue);
       queue.closed = true;

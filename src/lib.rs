@@ -4,6 +4,7 @@
 //! lib/ builds Node's net API on top.
 
 mod addr;
+mod closing_phase;
 mod errors;
 mod events;
 mod fd;
@@ -21,7 +22,7 @@ mod wake;
 use std::collections::HashMap;
 
 use napi::bindgen_prelude::Unknown;
-use napi::bindgen_prelude::{BufferSlice, Function};
+use napi::bindgen_prelude::{BufferSlice, Function, JsValue};
 use napi::{Env, Result};
 use napi_derive::napi;
 
@@ -29,10 +30,23 @@ pub use server::ServerHandle;
 pub use socket::SocketHandle;
 pub use tcp_controls::{check_congestion, get_tcp_options, set_tcp_options, tcp_info};
 
-/// Sets up this environment's event path; `dispatch` gets each batch of events.
+/// Sets up this environment's event path; `dispatch` gets each batch of events, and
+/// `on_closing_phase` is called in a closing phase that `request_closing_phase` asked for.
 #[napi]
-pub fn init(env: Env, dispatch: Function<Unknown, Unknown>) -> Result<()> {
+pub fn init(
+  env: Env,
+  dispatch: Function<Unknown, Unknown>,
+  on_closing_phase: Function<(), ()>,
+) -> Result<()> {
+  closing_phase::init(&env, on_closing_phase.value().value)?;
   events::init(&env, dispatch)
+}
+
+/// Asks for one call of `init`'s `on_closing_phase` in the closing phase of the event loop's
+/// current turn, where libuv runs handles' close callbacks. False if that is not possible.
+#[napi]
+pub fn request_closing_phase() -> bool {
+  closing_phase::request()
 }
 
 /// Lends the I/O thread `buffers` (Buffers of at least 16 KiB that JavaScript keeps, by
