@@ -201,3 +201,35 @@ test('parity: an empty localAddress binds nothing: the connect goes through', as
     });
   }));
 });
+
+test('parity: listen() checks options.signal before it writes port 0 into the options; an exact true reusePort marks them exclusive where the line has it', async () => {
+  same(await sideBySide(async (run) => {
+    const out = [];
+    for (const signal of [0.5, 'signal', {}]) {
+      const options = { port: undefined, host: '127.0.0.1', signal };
+      const s = run.net.createServer();
+      out.push(outcome(s, () => s.listen(options)), options, s.listening);
+    }
+    const options = { port: 0, host: '127.0.0.1', reusePort: true };
+    const s = run.net.createServer();
+    await new Promise((resolve) => s.listen(options, resolve));
+    out.push(options);
+    await new Promise((resolve) => s.close(resolve));
+    return out;
+  }));
+});
+
+test('parity: listen(path) sets the file\'s mode only for readableAll/writableAll exactly true', async () => {
+  same(await sideBySide(async (run) => {
+    const fs = require('node:fs');
+    const out = [];
+    for (const [readableAll, writableAll] of [['x', undefined], [1, 'yes'], [true, 'x'], ['x', true]]) {
+      const sockPath = tmpPath('mode');
+      const s = run.net.createServer();
+      await new Promise((resolve) => s.listen({ path: sockPath, readableAll, writableAll }, resolve));
+      out.push(fs.statSync(sockPath).mode & 0o777);
+      await new Promise((resolve) => s.close(resolve));
+    }
+    return out;
+  }));
+});
