@@ -3,6 +3,7 @@
 // net.Socket: a stream.Duplex over a native SocketHandle. The handle reads, writes and
 // connects on the I/O thread; this file turns its events into Node's stream semantics.
 
+const { addAbortListener } = require('node:events');
 const { BlockList, isIP } = require('node:net');
 const stream = require('node:stream');
 const { isUint8Array } = require('node:util/types');
@@ -197,12 +198,14 @@ class Socket extends stream.Duplex {
     if (options.signal) {
       validateAbortSignal(options.signal, 'options.signal');
       const signal = options.signal;
+      let listener;
       const onAbort = () => {
-        signal.removeEventListener('abort', onAbort);
+        listener?.[Symbol.dispose]();
         this._aborted = true;
       };
+      // events' abort listener, as net's: it runs even when an earlier one stops the event.
       if (signal.aborted) process.nextTick(onAbort);
-      else process.nextTick(() => signal.addEventListener('abort', onAbort, { once: true }));
+      else process.nextTick(() => (listener = addAbortListener(signal, onAbort)));
     }
     // Lines with the option check it last and refuse a blocked address at connect.
     if (line.blockList && options.blockList) {
