@@ -6,10 +6,10 @@
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawnSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const path = require('node:path');
 
-const { delay, errorShape, sideBySide, tmpPath } = require('./helpers/compare');
+const { delay, errorShape, record, sideBySide, tmpPath } = require('./helpers/compare');
 
 // What a call did: returned the socket itself, something else, or threw.
 function outcome(self, fn) {
@@ -232,4 +232,117 @@ test('parity: listen(path) sets the file\'s mode only for readableAll/writableAl
     }
     return out;
   }));
+});
+
+test('parity: a local address of the other family fails the bind (EINVAL), before any attempt is announced', async () => {
+  same(await sideBySide(async (run) => {
+    const v4 = await run.listen({ host: '127.0.0.1', label: 'V4' });
+    const v6 = await run.listen({ host: '::1', label: 'V6' });
+    const out = [];
+    for (const [localAddress, host, port] of [['::1', '127.0.0.1', v4.address().port],
+      ['127.0.0.1', '::1', v6.address().port], ['0.0.0.0', '::1', v6.address().port]]) {
+      const s = run.track(run.net.connect({ localAddress, host, port }));
+      const events = record(s, ['connectionAttempt', 'connect', 'error'], run);
+      await events.closed;
+      out.push(events);
+    }
+    return out;
+  }));
+});
+
+test('parity: localPort binds as net\'s handle takes it (int32, low 16 bits) and a port other than the one asked for is bind EADDRINUSE', async () => {
+  same(await sideBySide(async (run) => {
+    const server = await run.listen();
+    const port = server.address().port;
+    const out = [];
+    // 1.5 binds port 1 (root) or fails with EACCES: either way the error is the bind's.
+    for (const options of [{ localPort: 1.5 }, { localPort: 1.5, localAddress: '127.0.0.1' }, { localPort: 65536 },
+      { localPort: 70000.5 }, { localPort: Infinity }, { localPort: -65536.5 }, { localPort: port },
+      { localPort: 1.5, host: 'localhost', autoSelectFamily: false },
+      { localPort: 1.5, host: 'localhost', autoSelectFamily: true, lookup: twoAddresses }]) {
+      const s = run.track(run.net.connect({ host: '127.0.0.1', port, ...options }));
+      const events = record(s, ['connectionAttempt', 'connectionAttemptFailed', 'connect', 'error'], run);
+      s.on('connect', () => s.destroy());
+      await events.closed;
+      out.push(events.map((e) => (e.error ? { ...e.error, errors: e.error.errors?.map((x) => x.message) } : e)));
+    }
+    return out;
+  }));
+});
+
+function twoAddresses(host, options, cb) {
+  setImmediate(cb, null, [{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }]);
+}
+
+// A connect that fails at once (no route, in a private network namespace with only
+// loopback up): the error names the local end getsockname gives, the port the socket
+// was bound to included, and carries no localAddress or localPort.
+const UNREACHABLE_SCRIPT = `
+const net = require(process.argv[1] === 'node' ? 'node:net' : process.argv[1]);
+const out = [];
+let left = 3;
+for (const localPort of [undefined, 0, 47123]) {
+  const s = net.connect({ host: '10.9.9.9', port: 80, localAddress: '127.0.0.1', localPort });
+  s.on('error', (e) => {
+    const random = localPort ? e.message : e.message.replace(/:[0-9]+\\)$/, ':<random>)');
+    out.push({ message: random, keys: Object.keys(e), code: e.code });
+    if (--left === 0) console.log(JSON.stringify(out));
+  });
+}`;
+
+test('parity: a connect that fails at once names the bound local end and sets no localAddress/localPort', (t) => {
+  const run = (impl) => spawnSync('unshare', ['-rn', 'sh', '-c', 'ip link set lo up && exec "$0" -e "$1" "$2"',
+    process.execPath, UNREACHABLE_SCRIPT, impl], { encoding: 'utf8', timeout: 10000 });
+  const node = run('node');
+  if (node.status !== 0 || !node.stdout) return t.skip(`no private network namespace: ${node.stderr || node.error}`);
+  const rs = run(path.join(__dirname, '..'));
+  assert.equal(rs.status, 0, rs.stderr);
+  assert.deepEqual(JSON.parse(rs.stdout), JSON.parse(node.stdout));
+  return undefined;
+});
+
+// An address that never answers, on loopback: see fixtures/syn-blackhole.js.
+async function blackhole(t) {
+  const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'syn-blackhole.js'), '15000'],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => child.kill());
+  const port = await new Promise((resolve, reject) => {
+    child.stdout.once('data', (chunk) => resolve(Number(String(chunk).trim())));
+    child.once('exit', () => reject(new Error('the blackhole exited')));
+  });
+  // Fills its accept queue (backlog 1: two connections, and a third in case).
+  const fillers = [];
+  for (let i = 0; i < 3; i++) fillers.push(require('node:net').connect(port, '127.0.0.1').on('error', () => {}));
+  t.after(() => fillers.forEach((s) => s.destroy()));
+  await Promise.race([Promise.all(fillers.slice(0, 2).map((s) => new Promise((resolve) => s.once('connect', resolve)))),
+    delay(2000)]);
+  return port;
+}
+
+test('parity: autoSelectFamily attempts that time out each add connect ETIMEDOUT to the AggregateError (net never gets to ERR_SOCKET_CONNECTION_TIMEOUT)', { timeout: 20000 }, async (t) => {
+  const port = await blackhole(t);
+  // 127.0.0.1 and ::ffff:127.0.0.1 reach the blackhole and time out; 127.0.0.2 has nothing
+  // on that port and refuses at once.
+  const lookup = (host, options, cb) => setImmediate(cb, null, [{ address: '127.0.0.1', family: 4 },
+    { address: '::ffff:127.0.0.1', family: 6 }, { address: '127.0.0.2', family: 4 }]);
+  const free = await new Promise((resolve) => {
+    const s = require('node:net').createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+  same(await sideBySide(async (run) => {
+    run.label(port, 'BLACKHOLE');
+    run.label(free, 'LOCAL');
+    const out = [];
+    for (const extra of [{}, { localPort: free }]) {
+      const s = run.track(run.net.connect({ host: 'blackhole.test', port, lookup, autoSelectFamily: true,
+        autoSelectFamilyAttemptTimeout: 10, ...extra }));
+      const events = record(s, ['connectionAttempt', 'connectionAttemptTimeout', 'connectionAttemptFailed', 'connect',
+        'error'], run);
+      await events.closed;
+      out.push(events, s.autoSelectFamilyAttemptedAddresses.map((a) => run.mask(a)));
+    }
+    return out;
+  }, { timeout: 8000 }));
 });

@@ -712,10 +712,17 @@ class Socket extends stream.Duplex {
       // The family a lookup named, which the address must be in.
       const family = isIP(attempt.address);
       attempt.family = attempt.addressType ?? family;
-      if (attempt.localPort && !attempt.localAddress) {
-        attempt.localAddress = attempt.family === 6 ? '::' : '0.0.0.0';
-      }
+      // A single connect binds first (a multi-address one bound in connect.js), then
+      // announces the attempt: a bind that fails is the connect's error, with no events.
       if (!attempt.onError) {
+        if (attempt.localAddress || attempt.localPort) {
+          const err = this._bindLocal(attempt);
+          if (err !== 0) {
+            this[kAttempt] = null;
+            this.destroy(exceptionWithHostPort(err, 'bind', attempt.localAddress, attempt.localPort));
+            return;
+          }
+        }
         this.emit('connectionAttempt', attempt.address, attempt.port, attempt.family);
         if (this.blockList?.check(attempt.address, `ipv${attempt.family}`)) {
           this[kAttempt] = null;
@@ -723,16 +730,18 @@ class Socket extends stream.Duplex {
           return;
         }
       }
-      // net's handle cannot parse an address of the other family: EINVAL, before any socket
-      // exists, so the error names no local end.
-      result = attempt.family !== family ? uv.EINVAL :
-        handle.connectTcp(attempt.address, attempt.port, attempt.localAddress,
-          attempt.localPort, reading);
-      if (result === uv.EINVAL && attempt.family !== family && !attempt.onError) {
-        this[kAttempt] = null;
-        this.destroy(exceptionWithHostPort(result, 'connect', attempt.address, attempt.port,
-          'undefined:undefined'));
+      if (attempt.family !== family) {
+        // net's handle cannot parse an address of the other family: EINVAL.
+        result = uv.EINVAL;
+      } else if (attempt.delayedError) {
+        // libuv reports a bind's EADDRINUSE from the connect's callback.
+        const errno = attempt.delayedError;
+        process.nextTick(() => {
+          if (this[kAttempt] === attempt) this._onConnect(errno);
+        });
         return;
+      } else {
+        result = handle.connectTcp(attempt.address, attempt.port, reading);
       }
     }
     if (result === 0) {
@@ -743,7 +752,7 @@ class Socket extends stream.Duplex {
       return;
     }
     this[kAttempt] = null;
-    if (attempt.onError) return attempt.onError(result);
+    if (attempt.onError) return attempt.onError(result, true);
     // libuv reports a Unix socket's connect error from its callback, on a later tick.
     // A TCP connect that fails at once is destroyed with no attempt event, as in Node.
     if (attempt.path !== undefined && !refusedAtOnce(attempt.path)) {
@@ -754,6 +763,33 @@ class Socket extends stream.Duplex {
     } else {
       this.destroy(syncConnectException(result, attempt, this._getsockname()));
     }
+  }
+
+  // Binds the local end as net does before a connect (libuv's uv_tcp_bind): in the
+  // target's family, so that a local address of the other family is EINVAL; to the
+  // family's any-address when only a port is given (attempt.localAddress says what was
+  // bound); to the port as net's handle takes it (an int32, of which libuv keeps the low 16
+  // bits). Then net's check: a positive localPort that is not the port the socket got is
+  // EADDRINUSE. Returns 0 or a negative errno; an EADDRINUSE that libuv would report at the
+  // connect is left in attempt.delayedError.
+  _bindLocal(attempt) {
+    const { family } = attempt;
+    attempt.localAddress ||= family === 6 ? '::' : '0.0.0.0';
+    const { localAddress, localPort } = attempt;
+    const handle = this._handle;
+    let err;
+    if (handle instanceof ForeignHandle) err = handle.bindLocal(localAddress, localPort, family);
+    else if (isIP(localAddress) !== family) err = uv.EINVAL;
+    else err = handle.bindLocal(localAddress, (Number(localPort) | 0) & 0xffff);
+    if (err === uv.EADDRINUSE) {
+      attempt.delayedError = err;
+      err = 0;
+    }
+    if (err === 0 && localPort > 0) {
+      const info = handle.localAddress();
+      if (info && info.port !== localPort) err = uv.EADDRINUSE;
+    }
+    return err;
   }
 
   _connectFailed(attempt, errno) {
@@ -772,6 +808,7 @@ class Socket extends stream.Duplex {
       this._handle.close();
     }
     this._setHandle(new SocketHandle());
+    this._sockname = null;
   }
 
   destroySoon() {
@@ -888,8 +925,9 @@ class Socket extends stream.Duplex {
     if (!this._handle) return {};
     if (!this._sockname) {
       const info = this._handle.localAddress();
-      if (!info || info.family === 'unix') return {};
-      this._sockname = info;
+      if (info && info.family === 'unix') return {};
+      // As net: an answer, or that there was none, holds until the connect completes.
+      this._sockname = info || {};
     }
     return this._sockname;
   }
@@ -1057,19 +1095,12 @@ function connectException(errno, attempt) {
   return exceptionWithHostPort(errno, 'connect', address, port);
 }
 
-// Node names the socket's local end when connect fails at once; libuv has made (and maybe
-// bound) the socket by then, so an unbound one reads as the family's any-address, port 0.
+// Node names the socket's local end (getsockname) when connect fails at once: the socket
+// libuv made for it (bound or not: the family's any-address, port 0), or none when the
+// address did not parse ('undefined:undefined').
 function syncConnectException(errno, attempt, sockname) {
-  const { address, port, localAddress, localPort, family } = attempt;
-  const local = sockname.address !== undefined ? sockname :
-    { address: localAddress || (family === 6 ? '::' : '0.0.0.0'), port: localPort || 0 };
-  const ex = exceptionWithHostPort(errno, 'connect', address, port,
-    `${local.address}:${local.port}`);
-  if (localAddress) {
-    ex.localAddress = localAddress;
-    ex.localPort = localPort;
-  }
-  return ex;
+  const { address, port } = attempt;
+  return exceptionWithHostPort(errno, 'connect', address, port, `${sockname.address}:${sockname.port}`);
 }
 
 Socket.prototype._unrefActive = Socket.prototype._unrefTimer;
