@@ -125,6 +125,36 @@ function afterPoll(fn, arg) {
   else setImmediate(fn, arg);
 }
 
+// libuv runs a closed handle's callback in the closing phase of the turn: after the turn's
+// immediates, and the handle closed last first. rsnet's handles close natively, with no
+// such phase, so their close callbacks wait for a MessagePort closed in the same turn,
+// whose close Node runs in that phase too. One port serves every close of a turn.
+let closingQueue = null;
+
+function atClose(fn, arg) {
+  if (closingQueue === null) {
+    const queue = [];
+    closingQueue = queue;
+    const { port1 } = new MessageChannel();
+    port1.once('close', () => runClosing(queue));
+    port1.close();
+  }
+  closingQueue.push(fn, arg);
+}
+
+function runClosing(queue) {
+  // Closes from here on are the next turn's.
+  if (closingQueue === queue) closingQueue = null;
+  for (let i = queue.length - 2; i >= 0; i -= 2) {
+    try {
+      queue[i](queue[i + 1]);
+    } catch (err) {
+      process.nextTick(rethrow, err);
+    }
+    if (drainTicks !== null) drain();
+  }
+}
+
 // A tick that throws leaves Node's drain midway, with that tick's async context still
 // entered. Thrown again from a microtask, the error reaches 'uncaughtException' at once
 // through Node's own handler, which also resets the async context stack (a stale entry
@@ -194,6 +224,7 @@ module.exports = {
   kind,
   kOnEvent,
   afterPoll,
+  atClose,
   emitFor,
   own,
   disown,

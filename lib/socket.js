@@ -8,7 +8,7 @@ const { BlockList, isIP } = require('node:net');
 const stream = require('node:stream');
 const { isUint8Array } = require('node:util/types');
 const {
-  SocketHandle, afterPoll, currentTurn, guessHandleType, kind, kOnEvent, own, disown,
+  SocketHandle, afterPoll, atClose, currentTurn, guessHandleType, kind, kOnEvent, own, disown,
 } = require('./binding');
 const { unixName, refusedAtOnce } = require('./unix-path');
 const { codes, nativeError, errnoException, exceptionWithHostPort, uv } = require('./errors');
@@ -644,9 +644,9 @@ class Socket extends stream.Duplex {
       this[kShutdownCallback] = null;
       cb(exception);
       // As libuv closing a handle: a write still in flight is cancelled (Node 20 then calls
-      // its callback without an error, later lines with ECANCELED), and 'close' follows on
-      // the next turn of the loop.
-      setImmediate(() => {
+      // its callback without an error, later lines with ECANCELED), and 'close' follows in
+      // the closing phase of this turn of the loop.
+      atClose(() => {
         if (writeCb) writeCb(line.cancelledWriteFails ? errnoException(uv.ECANCELED, 'write') : null);
         debug('emit close');
         this.emit('close', isException);
@@ -679,11 +679,13 @@ class Socket extends stream.Duplex {
       this._handle = null;
       this._peername = null;
       this._sockname = null;
-      this._undestroy();
     }
     // (options.timeout is net.connect()'s, not this method's.)
     // A second connect() on a live socket reuses its handle and the kernel decides.
     if (!this._handle) {
+      // As net's initSocketHandle: a new handle makes the stream new again, whether it was
+      // destroyed or only ended or errored.
+      this._undestroy();
       this._setHandle(new SocketHandle());
       // Byte counts are per connection, as on a fresh Node handle.
       this[kBytesRead] = 0;
@@ -807,8 +809,11 @@ class Socket extends stream.Duplex {
       disown(this._handle);
       this._handle.close();
     }
-    this._setHandle(new SocketHandle());
+    // As net's initSocketHandle, for each next address: the stream is made new again (an
+    // error or a close emitted meanwhile no longer counts).
+    this._undestroy();
     this._sockname = null;
+    this._setHandle(new SocketHandle());
   }
 
   destroySoon() {
