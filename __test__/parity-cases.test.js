@@ -346,3 +346,63 @@ test('parity: autoSelectFamily attempts that time out each add connect ETIMEDOUT
     return out;
   }, { timeout: 8000 }));
 });
+
+test('parity: each next autoSelectFamily address makes the stream new again: an error emitted meanwhile does not swallow the AggregateError', async () => {
+  same(await sideBySide(async (run) => {
+    const port = await run.closedPort();
+    const s = run.track(new run.net.Socket());
+    const events = record(s, ['connectionAttempt', 'connectionAttemptFailed', 'error', 'close'], run);
+    s.resetAndDestroy();
+    s.connect({ port, host: 'localhost', autoSelectFamily: true, lookup: twoAddresses });
+    await delay(100);
+    return events.map((e) => (e.error ? { ...e.error, errors: e.error.errors?.map((x) => x.message) } : e));
+  }));
+});
+
+test('parity: \'close\' comes in the closing phase of the turn: after the turn\'s immediates, the socket destroyed last first', async () => {
+  same(await sideBySide(async (run) => {
+    const server = await run.listen({}, (peer) => peer.resume());
+    const port = server.address().port;
+    const [a, b] = [0, 1].map(() => run.track(run.net.connect(port, '127.0.0.1')));
+    await Promise.all([a, b].map((s) => new Promise((resolve) => s.once('connect', resolve))));
+    const log = [];
+    a.on('close', () => log.push('a'));
+    b.on('close', () => log.push('b'));
+    setImmediate(() => log.push('immediate before'));
+    a.destroy();
+    b.destroy();
+    setImmediate(() => log.push('immediate after'));
+    setTimeout(() => log.push('timer'), 0);
+    await delay(30);
+    // A destroyed socket connected again before its 'close': a lookup answered from an
+    // immediate fails the connect first, and the pending write gets that error.
+    const c = run.track(run.net.connect(port, '127.0.0.1'));
+    await new Promise((resolve) => c.once('connect', resolve));
+    const again = [];
+    c.destroy();
+    c.on('error', (err) => again.push(['error', err.code]));
+    c.on('close', () => again.push('close'));
+    const lookup = (host, options, cb) => setImmediate(cb, Object.assign(new Error('no'), { code: 'ENOTFOUND' }));
+    c.connect({ port, host: 'nowhere.test', lookup });
+    c.write('x', (err) => again.push(['write', err && err.code]));
+    await delay(50);
+    return [log, again];
+  }));
+});
+
+test('parity: listen(path, { readableAll }) on a path longer than sun_path sets the mode of the file the line made (or fails as it does)', async () => {
+  same(await sideBySide(async (run) => {
+    const fs = require('node:fs');
+    const dir = path.dirname(tmpPath('dir'));
+    const long = path.join(dir, `m${run.name === 'node' ? 'n' : 'r'}-${'z'.repeat(150)}`);
+    const s = run.net.createServer();
+    const result = await new Promise((resolve) => {
+      s.once('error', (err) => resolve(err.code));
+      s.listen({ path: long, readableAll: true, writableAll: true }, () => resolve('listening'));
+    });
+    const made = fs.readdirSync(dir).filter((f) => f.startsWith(`m${run.name === 'node' ? 'n' : 'r'}-`));
+    const modes = made.map((f) => fs.statSync(path.join(dir, f)).mode & 0o777);
+    await new Promise((resolve) => s.close(resolve));
+    return [result, modes];
+  }));
+});

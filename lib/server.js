@@ -260,11 +260,15 @@ class Server extends EventEmitter {
       let mode = 0;
       if (options.readableAll === true) mode |= 0o444;
       if (options.writableAll === true) mode |= 0o222;
+      // As libuv's uv_pipe_chmod, the name the socket got: where the line's libuv cuts a
+      // long path, the file is at the cut one.
+      const bound = handle.address();
+      const file = bound && bound.family === 'unix' && bound.address ? bound.address : path;
       try {
-        fs.chmodSync(path, line.chmodSetsExactMode ? mode : (fs.statSync(path).mode & 0o777) | mode);
+        fs.chmodSync(file, line.chmodSetsExactMode ? mode : (fs.statSync(file).mode & 0o777) | mode);
       } catch (chmodErr) {
         handle.close();
-        throw chmodErr;
+        throw errnoException(chmodErr.errno, 'uv_pipe_chmod');
       }
     }
     if (err === 0) {
