@@ -406,3 +406,21 @@ test('parity: listen(path, { readableAll }) on a path longer than sun_path sets 
     return [result, modes];
   }));
 });
+
+test('parity: a connect refused at once, issued in the turn a socket was destroyed, comes after that socket\'s \'close\'', async () => {
+  same(await sideBySide(async (run) => {
+    const server = await run.listen({}, (peer) => peer.resume());
+    const refused = await run.closedPort();
+    const s = run.track(run.net.connect(server.address().port, '127.0.0.1'));
+    const log = [];
+    s.on('error', (err) => log.push(['error', err.code]));
+    await new Promise((resolve) => s.once('connect', resolve));
+    s.destroy();
+    await null;
+    s.on('close', () => log.push('close'));
+    s.connect(refused, '127.0.0.1');
+    s.write('a', (err) => log.push(['write', err && err.code]));
+    await delay(50);
+    return log;
+  }));
+});
