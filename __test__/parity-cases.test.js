@@ -424,3 +424,10 @@ test('parity: a connect refused at once, issued in the turn a socket was destroy
     return log;
   }));
 });
+
+test('parity: connect({ path: <not a string> }) throws after making a Unix handle: resetAndDestroy() then refuses it', async () => {
+  same(await sideBySide((run) => {
+    const s = new run.net.Socket();
+    return [outcome(s, () => s.connect({ path: -65536 }, () => {})), outcome(s, () => s.resetAndDestroy())];
+  }));
+});

@@ -680,6 +680,10 @@ class Socket extends stream.Duplex {
       this._peername = null;
       this._sockname = null;
     }
+    // An adopted BoundSocket's own kind says whether this is a Unix or a TCP connect.
+    const bound = this[boundSocket.kBoundSource];
+    // A falsy path (0, NaN, '') is no path to net: the port is used.
+    const pipe = bound && this._handle ? bound.path !== undefined : Boolean(options.path);
     // (options.timeout is net.connect()'s, not this method's.)
     // A second connect() on a live socket reuses its handle and the kernel decides.
     if (!this._handle) {
@@ -687,15 +691,13 @@ class Socket extends stream.Duplex {
       // destroyed or only ended or errored.
       this._undestroy();
       this._setHandle(new SocketHandle());
+      // Of the kind net would make (a Pipe for any path), before the path is checked.
+      this._handle.pipe = pipe;
       // Byte counts are per connection, as on a fresh Node handle.
       this[kBytesRead] = 0;
       this[kBytesWritten] = 0;
     }
     this.connecting = true;
-    // An adopted BoundSocket's own kind says whether this is a Unix or a TCP connect.
-    const bound = this[boundSocket.kBoundSource];
-    // A falsy path (0, NaN, '') is no path to net: the port is used.
-    const pipe = bound && this._handle ? bound.path !== undefined : Boolean(options.path);
     if (pipe) connect.connectPath(this, options.path);
     else connect.lookupAndConnect(this, options);
     return this;
