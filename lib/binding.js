@@ -42,6 +42,13 @@ function dispatch(events, wanted) {
 }
 
 function endOfTurn() {
+  // What came during this turn is the next poll phase's in libuv: it follows the turn's
+  // closing phase (a connect refused at once does not beat the close of the socket's old
+  // handle).
+  if (closingQueue !== null && deferred.length > 0) {
+    closingQueue.unshift(endOfTurn, undefined);
+    return;
+  }
   while (deferred.length > 0) {
     // One list, so that a socket's events keep their order across batches.
     const events = deferred.length === 1 ? deferred[0] : [].concat(...deferred);

@@ -6,7 +6,7 @@
 // families, giving each attempt a bounded time.
 
 const { isIP } = require('node:net');
-const { aggregateError, codes, exceptionWithHostPort } = require('./errors');
+const { aggregateError, codes, exceptionWithHostPort, uv } = require('./errors');
 const {
   validateBoolean,
   validateFunction,
@@ -26,6 +26,7 @@ const {
   ERR_INVALID_IP_ADDRESS,
   ERR_INVALID_ADDRESS_FAMILY,
   ERR_IP_BLOCKED,
+  ERR_SOCKET_CONNECTION_TIMEOUT,
 } = codes;
 
 let dns;
@@ -215,57 +216,91 @@ function onLookupAll(self, host, err, addresses, target, attemptTimeout, options
     return;
   }
   self.autoSelectFamilyAttemptedAddresses = [];
-  attemptNext(self, toAttempt, 0, [], target, attemptTimeout);
+  attemptNext(self, { toAttempt, current: 0, errors: [], target, attemptTimeout, timer: null });
 }
 
-// One attempt of a multi-address connect; the next starts when it fails or times out.
-function attemptNext(self, toAttempt, index, errors, target, attemptTimeout) {
-  const { address, family } = toAttempt[index];
-  const last = index === toAttempt.length - 1;
-  let timer = null;
-  const next = () => {
-    if (timer) clearTimeout(timer);
-    if (!self.connecting) return;
-    if (last) {
-      const error = aggregateError(errors);
-      self.connecting = false;
-      self.destroy(error);
+// One attempt of a multi-address connect, as net's: the next starts when this one fails
+// or times out, each failure (a bind, a blocked address, a connect, a timeout) being kept
+// for the AggregateError that ends the connect when none succeeds. `canceled`: an attempt
+// ended with ECANCELED, which ends the connect at once.
+function attemptNext(self, context, canceled = false) {
+  clearTimeout(context.timer);
+  // An aborted signal stops the attempts where they are; the socket stays connecting.
+  if (self._aborted) return;
+  const { toAttempt, errors, target } = context;
+  if (canceled || context.current === toAttempt.length) {
+    // net keeps ERR_SOCKET_CONNECTION_TIMEOUT for an end with no error recorded; as every
+    // attempt records one (a timed-out one its ETIMEDOUT), it has no way to happen.
+    self.connecting = false;
+    self.destroy(errors.length === 0 ? new ERR_SOCKET_CONNECTION_TIMEOUT() : aggregateError(errors));
+    return;
+  }
+  const current = context.current++;
+  if (current > 0) self._replaceHandle();
+  const { address, family } = toAttempt[current];
+  const { port, localPort } = target;
+  const attempt = { port, localPort, address, addressType: family };
+  attempt.family = family;
+  // Only a port to bind: net binds it on the family's any-address.
+  if (localPort) {
+    const err = self._bindLocal(attempt);
+    if (err !== 0) {
+      errors.push(exceptionWithHostPort(err, 'bind', attempt.localAddress, localPort));
+      attemptNext(self, context);
       return;
     }
-    self._replaceHandle();
-    attemptNext(self, toAttempt, index + 1, errors, target, attemptTimeout);
-  };
+  }
   // A blocked address is an attempt that failed at once, before it was announced.
   if (self.blockList?.check(address, `ipv${family}`)) {
     const error = new ERR_IP_BLOCKED(address);
     errors.push(error);
-    self.emit('connectionAttemptFailed', address, target.port, family, error);
-    next();
+    self.emit('connectionAttemptFailed', address, port, family, error);
+    attemptNext(self, context);
     return;
   }
-  self.autoSelectFamilyAttemptedAddresses.push(`${address}:${target.port}`);
-  self.emit('connectionAttempt', address, target.port, family);
-  if (!last) {
-    timer = setTimeout(() => {
-      timer = null;
-      self.emit('connectionAttemptTimeout', address, target.port, family);
-      next();
-    }, attemptTimeout);
-    timer.unref();
+  self.emit('connectionAttempt', address, port, family);
+  self.autoSelectFamilyAttemptedAddresses.push(`${address}:${port}`);
+  let started = true;
+  attempt.onError = (errno, sync) => {
+    started = false;
+    clearTimeout(context.timer);
+    // Failing at once, the error names the socket's local end as getsockname gives it;
+    // from the connect's callback, the end it was bound to, if any.
+    let error;
+    if (sync) {
+      const sockname = self._getsockname();
+      error = exceptionWithHostPort(errno, 'connect', address, port, `${sockname.address}:${sockname.port}`);
+    } else {
+      error = attemptError(errno, attempt);
+    }
+    errors.push(error);
+    self.emit('connectionAttemptFailed', address, port, family, error);
+    if (sync || self.connecting) attemptNext(self, context, !sync && errno === uv.ECANCELED);
+  };
+  attempt.onSuccess = () => clearTimeout(context.timer);
+  self._connectNative(attempt);
+  if (!started || current === toAttempt.length - 1) return;
+  context.timer = setTimeout(() => {
+    self.emit('connectionAttemptTimeout', address, port, family);
+    errors.push(attemptError(uv.ETIMEDOUT, attempt));
+    // What this attempt's connect does now is no longer heard.
+    attempt.onError = () => {};
+    attempt.onSuccess = () => {};
+    if (self.connecting) attemptNext(self, context);
+  }, context.attemptTimeout);
+}
+
+// A failed attempt's error, as net's createConnectionError: the local end is named when
+// the attempt bound one.
+function attemptError(errno, attempt) {
+  const { address, port, localAddress, localPort } = attempt;
+  if (localAddress && localPort) {
+    const error = exceptionWithHostPort(errno, 'connect', address, port, `${localAddress}:${localPort}`);
+    error.localAddress = localAddress;
+    error.localPort = localPort;
+    return error;
   }
-  self._connectNative({
-    ...target,
-    address,
-    onError(errno) {
-      const error = exceptionWithHostPort(errno, 'connect', address, target.port);
-      errors.push(error);
-      self.emit('connectionAttemptFailed', address, target.port, family, error);
-      next();
-    },
-    onSuccess() {
-      if (timer) clearTimeout(timer);
-    },
-  });
+  return exceptionWithHostPort(errno, 'connect', address, port);
 }
 
 module.exports = {

@@ -82,13 +82,14 @@ class ForeignHandle {
     return err || 1;
   }
 
-  connectTcp(address, port, localAddress, localPort) {
+  // Socket binds through bindLocal first, in the target's family, as net does.
+  bindLocal(localAddress, localPort, family) {
+    const bind = family === 6 ? this.handle.bind6 : this.handle.bind;
+    return typeof bind === 'function' ? bind.call(this.handle, localAddress, localPort) || 0 : UV_EINVAL;
+  }
+
+  connectTcp(address, port) {
     const six = isIP(address) === 6;
-    if (localAddress) {
-      const bind = six ? this.handle.bind6 : this.handle.bind;
-      const err = typeof bind === 'function' ? bind.call(this.handle, localAddress, localPort || 0) : UV_EINVAL;
-      if (err) return err;
-    }
     const connect = six ? this.handle.connect6 : this.handle.connect;
     if (typeof connect !== 'function') return UV_EINVAL;
     return connect.call(this.handle, this.connectRequest(), address, port) || 0;

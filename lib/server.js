@@ -123,13 +123,8 @@ class Server extends EventEmitter {
     }
     const lent = Object.getPrototypeOf(options) !== Object.prototype;
 
-    // listen(), listen(cb), listen(null[, cb]) and { port: undefined | null }: any free port.
-    if (args.length === 0 || typeof args[0] === 'function' ||
-        (typeof options.port === 'undefined' && 'port' in options) || options.port === null) {
-      // Node's net writes it into the caller's options.
-      options.port = 0;
-    }
-
+    // The signal is checked (and armed) first, then a descriptor is taken; only then does
+    // the port default, as in net: a bad signal or an { fd } leaves the options as given.
     if (options.signal !== undefined) {
       validateAbortSignal(options.signal, 'options.signal');
       const signal = options.signal;
@@ -138,9 +133,10 @@ class Server extends EventEmitter {
       if (signal.aborted) {
         process.nextTick(() => this.close());
       } else {
-        const onAbort = () => this.close();
-        signal.addEventListener('abort', onAbort, { once: true });
-        this.once('close', () => signal.removeEventListener('abort', onAbort));
+        // events' abort listener, as net's: it still runs when an earlier listener stops
+        // the event's propagation.
+        const listener = EventEmitter.addAbortListener(signal, () => this.close());
+        this.once('close', listener[Symbol.dispose]);
       }
     }
 
@@ -149,11 +145,21 @@ class Server extends EventEmitter {
       return this;
     }
 
+    // listen(), listen(cb), listen(null[, cb]) and { port: undefined | null }: any free port.
+    if (args.length === 0 || typeof args[0] === 'function' ||
+        (typeof options.port === 'undefined' && 'port' in options) || options.port === null) {
+      // Node's net writes it into the caller's options.
+      options.port = 0;
+    }
+
     // Coerced as Node's handle coerces it (a non-number backlog becomes 0, a Symbol throws),
     // and only when the handle listens: after the port and path checks, after a lookup.
     const backlog = () => Number(options.backlog || backlogFromArgs || 511) | 0;
     if (typeof options.port === 'number' || typeof options.port === 'string') {
       validatePort(options.port, 'options.port');
+      // Where the line has reusePort, net marks such a server exclusive in the caller's
+      // options.
+      if (line.reusePort && options.reusePort === true) options.exclusive = true;
       const port = options.port | 0;
       // Node's net looks up every host, IP literals too: address() is null until then, and
       // a listen() or close() before the answer wins.
@@ -249,15 +255,20 @@ class Server extends EventEmitter {
     // libuv reports a missing directory as EACCES, for Windows' sake; Node users see that.
     if (err === uv.ENOENT) err = uv.EACCES;
     if (err === 0) err = handle.listen(backlog, this.pauseOnConnect);
-    if (err === 0 && !path.startsWith('\0') && (options.readableAll || options.writableAll)) {
+    if (err === 0 && !path.startsWith('\0') && (options.readableAll === true || options.writableAll === true)) {
+      // Only an exact true counts here (any truthy value refuses an abstract name).
       let mode = 0;
-      if (options.readableAll) mode |= 0o444;
-      if (options.writableAll) mode |= 0o222;
+      if (options.readableAll === true) mode |= 0o444;
+      if (options.writableAll === true) mode |= 0o222;
+      // As libuv's uv_pipe_chmod, the name the socket got: where the line's libuv cuts a
+      // long path, the file is at the cut one.
+      const bound = handle.address();
+      const file = bound && bound.family === 'unix' && bound.address ? bound.address : path;
       try {
-        fs.chmodSync(path, line.chmodSetsExactMode ? mode : (fs.statSync(path).mode & 0o777) | mode);
+        fs.chmodSync(file, line.chmodSetsExactMode ? mode : (fs.statSync(file).mode & 0o777) | mode);
       } catch (chmodErr) {
         handle.close();
-        throw chmodErr;
+        throw errnoException(chmodErr.errno, 'uv_pipe_chmod');
       }
     }
     if (err === 0) {

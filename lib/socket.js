@@ -5,10 +5,11 @@
 // The read side (back-pressure, read-ahead held outside the stream, the end after the
 // data, options.onread) is lib/reader.js; the connect path is lib/connect.js.
 
+const { addAbortListener } = require('node:events');
 const { BlockList, isIP } = require('node:net');
 const stream = require('node:stream');
 const {
-  SocketHandle, afterPoll, guessHandleType, kind, kOnEvent, own, disown,
+  SocketHandle, afterPoll, atClose, guessHandleType, kind, kOnEvent, own, disown,
 } = require('./binding');
 const { unixName, refusedAtOnce } = require('./unix-path');
 const { codes, nativeError, errnoException, exceptionWithHostPort, uv } = require('./errors');
@@ -365,9 +366,9 @@ class Socket extends stream.Duplex {
       this[kShutdownCallback] = null;
       cb(exception);
       // As libuv closing a handle: a write still in flight is cancelled (Node 20 then calls
-      // its callback without an error, later lines with ECANCELED), and 'close' follows on
-      // the next turn of the loop.
-      setImmediate(() => {
+      // its callback without an error, later lines with ECANCELED), and 'close' follows in
+      // the closing phase of this turn of the loop.
+      atClose(() => {
         if (writeCb) writeCb(line.cancelledWriteFails ? errnoException(uv.ECANCELED, 'write') : null);
         debug('emit close');
         this.emit('close', isException);
@@ -400,21 +401,25 @@ class Socket extends stream.Duplex {
       this._handle = null;
       this._peername = null;
       this._sockname = null;
-      this._undestroy();
     }
+    // An adopted BoundSocket's own kind says whether this is a Unix or a TCP connect.
+    const bound = this[boundSocket.kBoundSource];
+    // A falsy path (0, NaN, '') is no path to net: the port is used.
+    const pipe = bound && this._handle ? bound.path !== undefined : Boolean(options.path);
     // (options.timeout is net.connect()'s, not this method's.)
     // A second connect() on a live socket reuses its handle and the kernel decides.
     if (!this._handle) {
+      // As net's initSocketHandle: a new handle makes the stream new again, whether it was
+      // destroyed or only ended or errored.
+      this._undestroy();
       this._setHandle(new SocketHandle());
+      // Of the kind net would make (a Pipe for any path), before the path is checked.
+      this._handle.pipe = pipe;
       // Byte counts are per connection, as on a fresh Node handle.
       this[kReader].bytesRead = 0;
       this[kBytesWritten] = 0;
     }
     this.connecting = true;
-    // An adopted BoundSocket's own kind says whether this is a Unix or a TCP connect.
-    const bound = this[boundSocket.kBoundSource];
-    // A falsy path (0, NaN, '') is no path to net: the port is used.
-    const pipe = bound && this._handle ? bound.path !== undefined : Boolean(options.path);
     if (pipe) connect.connectPath(this, options.path);
     else connect.lookupAndConnect(this, options);
     return this;
@@ -433,10 +438,17 @@ class Socket extends stream.Duplex {
       // The family a lookup named, which the address must be in.
       const family = isIP(attempt.address);
       attempt.family = attempt.addressType ?? family;
-      if (attempt.localPort && !attempt.localAddress) {
-        attempt.localAddress = attempt.family === 6 ? '::' : '0.0.0.0';
-      }
+      // A single connect binds first (a multi-address one bound in connect.js), then
+      // announces the attempt: a bind that fails is the connect's error, with no events.
       if (!attempt.onError) {
+        if (attempt.localAddress || attempt.localPort) {
+          const err = this._bindLocal(attempt);
+          if (err !== 0) {
+            this[kAttempt] = null;
+            this.destroy(exceptionWithHostPort(err, 'bind', attempt.localAddress, attempt.localPort));
+            return;
+          }
+        }
         this.emit('connectionAttempt', attempt.address, attempt.port, attempt.family);
         if (this.blockList?.check(attempt.address, `ipv${attempt.family}`)) {
           this[kAttempt] = null;
@@ -444,16 +456,18 @@ class Socket extends stream.Duplex {
           return;
         }
       }
-      // net's handle cannot parse an address of the other family: EINVAL, before any socket
-      // exists, so the error names no local end.
-      result = attempt.family !== family ? uv.EINVAL :
-        handle.connectTcp(attempt.address, attempt.port, attempt.localAddress,
-          attempt.localPort, reading);
-      if (result === uv.EINVAL && attempt.family !== family && !attempt.onError) {
-        this[kAttempt] = null;
-        this.destroy(exceptionWithHostPort(result, 'connect', attempt.address, attempt.port,
-          'undefined:undefined'));
+      if (attempt.family !== family) {
+        // net's handle cannot parse an address of the other family: EINVAL.
+        result = uv.EINVAL;
+      } else if (attempt.delayedError) {
+        // libuv reports a bind's EADDRINUSE from the connect's callback.
+        const errno = attempt.delayedError;
+        process.nextTick(() => {
+          if (this[kAttempt] === attempt) this._onConnect(errno);
+        });
         return;
+      } else {
+        result = handle.connectTcp(attempt.address, attempt.port, reading);
       }
     }
     if (result === 0) {
@@ -464,7 +478,7 @@ class Socket extends stream.Duplex {
       return;
     }
     this[kAttempt] = null;
-    if (attempt.onError) return attempt.onError(result);
+    if (attempt.onError) return attempt.onError(result, true);
     // libuv reports a Unix socket's connect error from its callback, on a later tick.
     // A TCP connect that fails at once is destroyed with no attempt event, as in Node.
     if (attempt.path !== undefined && !refusedAtOnce(attempt.path)) {
@@ -475,6 +489,33 @@ class Socket extends stream.Duplex {
     } else {
       this.destroy(syncConnectException(result, attempt, this._getsockname()));
     }
+  }
+
+  // Binds the local end as net does before a connect (libuv's uv_tcp_bind): in the
+  // target's family, so that a local address of the other family is EINVAL; to the
+  // family's any-address when only a port is given (attempt.localAddress says what was
+  // bound); to the port as net's handle takes it (an int32, of which libuv keeps the low 16
+  // bits). Then net's check: a positive localPort that is not the port the socket got is
+  // EADDRINUSE. Returns 0 or a negative errno; an EADDRINUSE that libuv would report at the
+  // connect is left in attempt.delayedError.
+  _bindLocal(attempt) {
+    const { family } = attempt;
+    attempt.localAddress ||= family === 6 ? '::' : '0.0.0.0';
+    const { localAddress, localPort } = attempt;
+    const handle = this._handle;
+    let err;
+    if (handle instanceof ForeignHandle) err = handle.bindLocal(localAddress, localPort, family);
+    else if (isIP(localAddress) !== family) err = uv.EINVAL;
+    else err = handle.bindLocal(localAddress, (Number(localPort) | 0) & 0xffff);
+    if (err === uv.EADDRINUSE) {
+      attempt.delayedError = err;
+      err = 0;
+    }
+    if (err === 0 && localPort > 0) {
+      const info = handle.localAddress();
+      if (info && info.port !== localPort) err = uv.EADDRINUSE;
+    }
+    return err;
   }
 
   _connectFailed(attempt, errno) {
@@ -492,6 +533,10 @@ class Socket extends stream.Duplex {
       disown(this._handle);
       this._handle.close();
     }
+    // As net's initSocketHandle, for each next address: the stream is made new again (an
+    // error or a close emitted meanwhile no longer counts).
+    this._undestroy();
+    this._sockname = null;
     this._setHandle(new SocketHandle());
   }
 
@@ -609,8 +654,9 @@ class Socket extends stream.Duplex {
     if (!this._handle) return {};
     if (!this._sockname) {
       const info = this._handle.localAddress();
-      if (!info || info.family === 'unix') return {};
-      this._sockname = info;
+      if (info && info.family === 'unix') return {};
+      // As net: an answer, or that there was none, holds until the connect completes.
+      this._sockname = info || {};
     }
     return this._sockname;
   }
@@ -747,12 +793,14 @@ function takeHandle(socket, options) {
 function watchSignal(socket, signal) {
   if (!signal) return;
   validateAbortSignal(signal, 'options.signal');
+  let listener;
   const onAbort = () => {
-    signal.removeEventListener('abort', onAbort);
+    listener?.[Symbol.dispose]();
     socket._aborted = true;
   };
+  // events' abort listener, as net's: it runs even when an earlier one stops the event.
   if (signal.aborted) process.nextTick(onAbort);
-  else process.nextTick(() => signal.addEventListener('abort', onAbort, { once: true }));
+  else process.nextTick(() => (listener = addAbortListener(signal, onAbort)));
 }
 
 // Lines with the option check it last and refuse a blocked address at connect.
@@ -817,19 +865,12 @@ function connectException(errno, attempt) {
   return exceptionWithHostPort(errno, 'connect', address, port);
 }
 
-// Node names the socket's local end when connect fails at once; libuv has made (and maybe
-// bound) the socket by then, so an unbound one reads as the family's any-address, port 0.
+// Node names the socket's local end (getsockname) when connect fails at once: the socket
+// libuv made for it (bound or not: the family's any-address, port 0), or none when the
+// address did not parse ('undefined:undefined').
 function syncConnectException(errno, attempt, sockname) {
-  const { address, port, localAddress, localPort, family } = attempt;
-  const local = sockname.address !== undefined ? sockname :
-    { address: localAddress || (family === 6 ? '::' : '0.0.0.0'), port: localPort || 0 };
-  const ex = exceptionWithHostPort(errno, 'connect', address, port,
-    `${local.address}:${local.port}`);
-  if (localAddress) {
-    ex.localAddress = localAddress;
-    ex.localPort = localPort;
-  }
-  return ex;
+  const { address, port } = attempt;
+  return exceptionWithHostPort(errno, 'connect', address, port, `${sockname.address}:${sockname.port}`);
 }
 
 Socket.prototype._unrefActive = Socket.prototype._unrefTimer;

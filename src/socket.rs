@@ -748,12 +748,48 @@ impl SocketHandle {
     Ok(())
   }
 
-  fn connect_to(
-    &self,
-    addr: SockAddr,
-    local: Option<SockAddr>,
-    start_reading: bool,
-  ) -> io::Result<()> {
+  fn bind_to(&self, host: &str, port: u32) -> io::Result<()> {
+    let local = addr::ip(host, port)?;
+    {
+      let io = lock(&self.shared.io);
+      if io.closing || io.socket.is_some() {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+      }
+    }
+    let mut bound = lock(&self.bound);
+    let socket = match bound.take() {
+      Some(socket) => socket,
+      None => {
+        let domain = Domain::from(i32::from(local.family()));
+        Socket::new(domain, Type::STREAM.nonblocking().cloexec(), None).map_err(|err| {
+          if err.raw_os_error() == Some(libc::EAFNOSUPPORT) {
+            io::Error::from_raw_os_error(libc::EINVAL)
+          } else {
+            err
+          }
+        })?
+      }
+    };
+    let result = socket
+      .set_reuse_address(true)
+      .and_then(|()| socket.bind(&local));
+    let keep = match &result {
+      Ok(()) => true,
+      Err(err) => err.raw_os_error() == Some(libc::EADDRINUSE),
+    };
+    if keep {
+      *bound = Some(socket);
+    }
+    result.map_err(|err| {
+      if err.raw_os_error() == Some(libc::EAFNOSUPPORT) {
+        io::Error::from_raw_os_error(libc::EINVAL)
+      } else {
+        err
+      }
+    })
+  }
+
+  fn connect_to(&self, addr: SockAddr, start_reading: bool) -> io::Result<()> {
     if self.reconnect(&addr)? {
       return Ok(());
     }
@@ -766,16 +802,14 @@ impl SocketHandle {
         Socket::new(domain, Type::STREAM.nonblocking().cloexec(), None)?
       }
     };
-    if let Some(local) = local {
-      if local.is_ipv4() || local.is_ipv6() {
-        socket.set_reuse_address(true)?;
-      }
-      socket.bind(&local)?;
-    }
     match socket.connect(&addr) {
       Ok(()) => {}
       Err(err) if err.raw_os_error() == Some(libc::EINPROGRESS) => {}
-      Err(err) => return Err(err),
+      Err(err) => {
+        // As libuv's handle, this one keeps its socket: the error names its local end.
+        *lock(&self.bound) = Some(socket);
+        return Err(err);
+      }
     }
     {
       let mut io = lock(&self.shared.io);
@@ -816,28 +850,23 @@ impl SocketHandle {
     io.socket.as_ref().map_or(-1, |s| s.as_raw_fd())
   }
 
-  /// Starts connecting to an IP address (and binds first if `local_host` is given); once
+  /// Starts connecting to an IP address, from the socket bind_local bound if it did; once
   /// connected, reads at once if `start_reading`. Returns 0 (a CONNECT event follows) or
   /// a negative errno.
   #[napi]
-  pub fn connect_tcp(
-    &self,
-    env: Env,
-    host: String,
-    port: u32,
-    local_host: Option<String>,
-    local_port: Option<u32>,
-    start_reading: bool,
-  ) -> i32 {
-    let result = addr::ip(&host, port).and_then(|remote| {
-      let local = match local_host {
-        Some(local) => Some(addr::ip(&local, local_port.unwrap_or(0))?),
-        None => None,
-      };
-      self.connect_to(remote, local, start_reading)
-    });
+  pub fn connect_tcp(&self, env: Env, host: String, port: u32, start_reading: bool) -> i32 {
+    let result = addr::ip(&host, port).and_then(|remote| self.connect_to(remote, start_reading));
     self.started(&env, result.is_ok(), &self.shared.waits.connect);
     status(result)
+  }
+
+  /// Binds the socket the next connect uses to a local IP address and port, as libuv's
+  /// uv_tcp_bind before a connect: the socket is made here, in the address's family, with
+  /// SO_REUSEADDR. Returns 0 or a negative errno; as in libuv, a socket whose bind failed
+  /// with EADDRINUSE is kept (unbound), and an address family the OS lacks is EINVAL.
+  #[napi]
+  pub fn bind_local(&self, host: String, port: u32) -> i32 {
+    status(self.bind_to(&host, port))
   }
 
   /// Takes over `fd`, a connected stream socket or a pipe, or a duplicate of it when its
@@ -851,7 +880,7 @@ impl SocketHandle {
   /// Starts connecting to a Unix socket path. Returns 0 or a negative errno.
   #[napi]
   pub fn connect_unix(&self, env: Env, path: String, start_reading: bool) -> i32 {
-    let result = addr::unix(&path).and_then(|remote| self.connect_to(remote, None, start_reading));
+    let result = addr::unix(&path).and_then(|remote| self.connect_to(remote, start_reading));
     self.started(&env, result.is_ok(), &self.shared.waits.connect);
     status(result)
   }

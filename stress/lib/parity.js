@@ -5,7 +5,10 @@
 // compares their records call by call. A control run (Node's net twice) proves the
 // comparison sound: it must find nothing.
 //
-//   node stress/lib/parity.js [--calls=N] [--seed=N] [--control] [--show=N]
+//   node stress/lib/parity.js [--calls=N] [--seed=N] [--control] [--show=N] [--verbose] [--json=FILE]
+//
+// --verbose prints, under each difference, the case's calls with their arguments (as
+// net's run recorded them), which an async difference otherwise does not show.
 
 const fs = require('node:fs');
 const os = require('node:os');
@@ -76,7 +79,7 @@ function compare(a, b) {
  *   figures: calls, cases, differences (sync calls + async cases), sync, async,
  *   control (net against net; null without it), seed, node, ms per run
  */
-async function parity({ seed, calls, control = true, timeoutMs = 120000, log = () => {}, show = 10 }) {
+async function parity({ seed, calls, control = true, timeoutMs = 120000, log = () => {}, show = 10, verbose = false }) {
   const started = Date.now();
   const failures = [];
   const node = await runOne('node', { seed, calls, timeoutMs, log });
@@ -87,7 +90,7 @@ async function parity({ seed, calls, control = true, timeoutMs = 120000, log = (
   if (node.data && again && again.data) {
     const c = compare(node.data, again.data);
     figures.control = c.length;
-    for (const d of c.slice(0, show)) failures.push(`CONTROL (net vs net) ${format(d)}`);
+    for (const d of c.slice(0, show)) failures.push(`CONTROL (net vs net) ${format(d, verbose)}`);
   }
   if (node.data && rs.data) {
     const d = compare(node.data, rs.data);
@@ -98,7 +101,7 @@ async function parity({ seed, calls, control = true, timeoutMs = 120000, log = (
     figures.async = d.filter((x) => x.kind !== 'sync').length;
     figures.msNode = node.data.ms;
     figures.msRsnet = rs.data.ms;
-    for (const x of d.slice(0, show)) failures.push(format(x));
+    for (const x of d.slice(0, show)) failures.push(format(x, verbose));
     if (d.length > show) failures.push(`... and ${d.length - show} more differences`);
     Object.defineProperty(figures, 'all', { value: d, enumerable: false });
   }
@@ -106,10 +109,12 @@ async function parity({ seed, calls, control = true, timeoutMs = 120000, log = (
   return { failures, figures, ms: Date.now() - started };
 }
 
-function format(d) {
+function format(d, verbose = false) {
   if (d.kind === 'uncaught') return `uncaught exceptions differ:\n    net:   ${text(d.a)}\n    rsnet: ${text(d.b)}`;
   const at = d.kind === 'sync' ? `case ${d.case} call ${d.call} ${d.where}` : `case ${d.case} async (${d.where})`;
-  return `${at}\n    net:   ${text(d.a)}\n    rsnet: ${text(d.b)}`;
+  let out = `${at}\n    net:   ${text(d.a)}\n    rsnet: ${text(d.b)}`;
+  if (verbose) for (const [where, record] of d.before || []) out += `\n    after ${where}: ${text(record)}`;
+  return out;
 }
 
 module.exports = { parity, compare, format };
@@ -121,7 +126,8 @@ if (require.main === module) {
   }));
   const seed = args.seed !== undefined ? Number(args.seed) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
   const calls = Number(args.calls || 3000);
-  parity({ seed, calls, control: Boolean(args.control), show: Number(args.show || 20) }).then((res) => {
+  parity({ seed, calls, control: Boolean(args.control), show: Number(args.show || 20),
+    verbose: Boolean(args.verbose) }).then((res) => {
     const f = res.figures;
     for (const line of res.failures) console.log(line);
     console.log(`node ${f.node}, seed ${seed}: ${f.calls} calls in ${f.cases} cases; differences ${f.differences} ` +
