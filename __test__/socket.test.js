@@ -913,7 +913,7 @@ for (const size of [256 * 1024, 1024 * 1024]) test(`close: writing to a peer tha
 // the immediate queued by the 'end' listener (CI: about one line in four, Node 20-26); net
 // does not. Reported, not failing the run, until the phase that destroys the socket there
 // is found (see issue 11's closing note).
-test('allowHalfOpen false: a write queued in an immediate after the peer\'s end gets EPIPE in its callback and no \'error\'', { ...T, todo: 'close can come before the immediate (issue 11)' }, async () => {
+test('allowHalfOpen false: a write queued in an immediate after the peer\'s end gets EPIPE in its callback and no \'error\'', T, async () => {
   const { node, rsnet: ours } = await sideBySide(async (run) => {
     const server = await run.listen({}, (socket) => socket.end());
     const client = run.track(run.net.connect(server.address().port, '127.0.0.1'));

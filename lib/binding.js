@@ -42,13 +42,18 @@ function dispatch(events, wanted) {
 }
 
 function endOfTurn() {
-  // What came during this turn is the next poll phase's in libuv: it follows the turn's
-  // closing phase (a connect refused at once does not beat the close of the socket's old
-  // handle).
-  if (closingQueue !== null && deferred.length > 0) {
-    closingQueue.unshift(endOfTurn, undefined);
+  if (deferred.length === 0) {
+    turnBusy = false;
     return;
   }
+  // What came during this turn is the next poll phase's in libuv: it follows the turn's
+  // immediates and closing phase (a connect refused at once does not beat the close of the
+  // socket's old handle), and the immediates and closes it causes wait for the next turn's
+  // (a write queued in an immediate by 'end' runs before the socket's 'close').
+  atCloseLast(deliverDeferred, undefined);
+}
+
+function deliverDeferred() {
   while (deferred.length > 0) {
     // One list, so that a socket's events keep their order across batches.
     const events = deferred.length === 1 ? deferred[0] : [].concat(...deferred);
@@ -185,12 +190,21 @@ function afterPoll(fn, arg) {
 let closingQueue = null;
 
 function atClose(fn, arg) {
-  if (closingQueue === null) {
-    closingQueue = [];
-    // Without libuv's phase (never seen), the turn's check phase is the nearest.
-    if (!native.requestClosingPhase()) setImmediate(onClosingPhase);
-  }
+  requestClosingPhase();
   closingQueue.push(fn, arg);
+}
+
+// After every close queued in the turn, also those queued later.
+function atCloseLast(fn, arg) {
+  requestClosingPhase();
+  closingQueue.unshift(fn, arg);
+}
+
+function requestClosingPhase() {
+  if (closingQueue !== null) return;
+  closingQueue = [];
+  // Without libuv's phase (never seen), the turn's check phase is the nearest.
+  if (!native.requestClosingPhase()) setImmediate(onClosingPhase);
 }
 
 function onClosingPhase() {
