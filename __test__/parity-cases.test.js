@@ -337,9 +337,9 @@ test('parity: autoSelectFamily attempts that time out each add connect ETIMEDOUT
     run.label(port, 'BLACKHOLE');
     run.label(free, 'LOCAL');
     const out = [];
-    // (Not with a localPort yet: rsnet closes a timed-out attempt's socket on its I/O
-    // thread, so the next attempt's bind to the same port can find it still open.)
-    for (const extra of [{}]) {
+    // With a localPort, each attempt binds it again: the timed-out attempt's socket must be
+    // gone by then, as net's handle is once closed.
+    for (const extra of [{}, { localPort: free }]) {
       const s = run.track(run.net.connect({ host: 'blackhole.test', port, lookup, autoSelectFamily: true,
         autoSelectFamilyAttemptTimeout: 10, ...extra }));
       const events = record(s, ['connectionAttempt', 'connectionAttemptTimeout', 'connectionAttemptFailed', 'connect',
@@ -348,6 +348,29 @@ test('parity: autoSelectFamily attempts that time out each add connect ETIMEDOUT
       out.push(events, s.autoSelectFamilyAttemptedAddresses.map((a) => run.mask(a)));
     }
     return out;
+  }, { timeout: 8000 }));
+});
+
+test('parity: a connect destroyed while it waits gives up its address pair at once: the same localPort connects to the same address again', { timeout: 20000 }, async (t) => {
+  const port = await blackhole(t);
+  same(await sideBySide(async (run) => {
+    const local = await run.closedPort();
+    run.label(port, 'BLACKHOLE');
+    run.label(local, 'LOCAL');
+    const outcomes = [];
+    for (let i = 0; i < 8; i++) {
+      const s = run.net.connect({ host: '127.0.0.1', port, localPort: local });
+      const outcome = [];
+      s.on('error', (err) => outcome.push(err.code));
+      const closed = new Promise((resolve) => s.once('close', resolve));
+      // The SYN is out (the blackhole drops it) once the lookup of the literal is done.
+      await delay(5);
+      outcome.push(s.connecting);
+      s.destroy();
+      await closed;
+      outcomes.push(outcome);
+    }
+    return outcomes;
   }, { timeout: 8000 }));
 });
 

@@ -328,6 +328,11 @@ impl Handle for SocketShared {
       }
       io.closing = true;
       io.write = None;
+      if io.connecting {
+        if let Some(socket) = io.socket.as_ref() {
+          abandon_connect(socket);
+        }
+      }
     }
     self.core.env.unregister(self.core.id);
     self.core.wake.notify();
@@ -350,6 +355,32 @@ impl IntoJs for SocketShared {
     let handle = SocketHandle::adopt(env, self);
     // SAFETY: on the JS thread, with the live environment the event is delivered in.
     unsafe { ToNapiValue::to_napi_value(env.raw(), handle) }
+  }
+}
+
+/// libuv closes a connecting socket's descriptor at once; rsnet's task closes it a moment
+/// later on the I/O thread. Meanwhile its address pair would still be taken, and the next
+/// attempt of an autoSelectFamily connect from the same localPort to the same address
+/// would fail with EADDRNOTAVAIL. A connect to AF_UNSPEC drops the pending connection now
+/// (the kernel's tcp_disconnect) and keeps the descriptor, whose number the reactor still
+/// holds, for the task to close. A connection already set up is left to the task's close,
+/// which ends it with a FIN, as net's does.
+fn abandon_connect(socket: &Socket) {
+  if !crate::tcp_controls::syn_sent(socket) {
+    return;
+  }
+  let unspec = libc::sockaddr {
+    sa_family: libc::AF_UNSPEC as libc::sa_family_t,
+    sa_data: [0; 14],
+  };
+  // SAFETY: the descriptor is open (the socket is still in io, under its lock), and the
+  // address is a valid sockaddr of the length given. Failure leaves things as they were.
+  unsafe {
+    libc::connect(
+      socket.as_raw_fd(),
+      &unspec,
+      std::mem::size_of::<libc::sockaddr>() as libc::socklen_t,
+    );
   }
 }
 

@@ -190,6 +190,12 @@ fn read_tcp_info(socket: &Socket) -> io::Result<(RawTcpInfo, usize)> {
   Ok((unsafe { raw.assume_init() }, len as usize))
 }
 
+/// Whether a TCP socket has sent its SYN and is waiting for the answer.
+pub fn syn_sent(socket: &Socket) -> bool {
+  const TCP_SYN_SENT: u8 = 2;
+  read_tcp_info(socket).is_ok_and(|(raw, _)| raw.state == TCP_SYN_SENT)
+}
+
 fn info_of(raw: &RawTcpInfo, len: usize) -> TcpInfo {
   // Whether the kernel's copy reached the end of `field`.
   macro_rules! has {
