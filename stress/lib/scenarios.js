@@ -165,7 +165,8 @@ async function fuzz(size, seed, log) {
     if (hang) {
       const active = JSON.parse(hang[1]).filter((r) => r !== 'PipeWrap' && r !== 'TTYWrap');
       failures.push(`${what} (seed ${seed}): the process did not exit within ${conf.exitWithinMs} ms after every ` +
-        `socket was destroyed and every server closed (active resources but stdio: ${JSON.stringify(active)})`);
+        `socket was destroyed and every server closed (active resources but stdio: ${JSON.stringify(active)}; ` +
+        `ref'd timers and where they were made: ${(/RSNET-STRESS-HANG timers (.*)/.exec(res.stdout) || [])[1]})`);
     } else {
       failures.push(...endProblems(res, { what: `${what} (seed ${seed})` }));
     }

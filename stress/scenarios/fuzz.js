@@ -29,6 +29,29 @@ const {
 } = require('../lib/util');
 
 const opts = childOptions();
+
+// Where each live timer was made, so that a hang at exit names the timer that holds the
+// process (getActiveResourcesInfo() only says 'Timeout').
+const timers = new Map();
+require('node:async_hooks').createHook({
+  init(id, type, trigger, resource) {
+    if (type === 'Timeout') timers.set(id, { resource, stack: new Error('timer made').stack });
+  },
+  destroy(id) {
+    timers.delete(id);
+  },
+}).enable();
+
+function liveTimers() {
+  const live = [];
+  for (const { resource, stack } of timers.values()) {
+    if (resource._destroyed || (typeof resource.hasRef === 'function' && !resource.hasRef())) continue;
+    live.push({ ms: resource._idleTimeout, stack: stack.split('\n').slice(1).map((l) => l.trim())
+      .filter((l) => !/node:internal|node:timers|createHook|init \(/.test(l)).slice(0, 6) });
+  }
+  return live;
+}
+
 const net = opts.impl === 'node' ? nodeNet : loadImpl();
 const isNodeNet = net === nodeNet;
 const rng = prng(opts.seed);
@@ -36,6 +59,7 @@ const sampler = rssSampler();
 process.chdir(tmpDir('rsnet-fuzz-'));
 const cwd = process.cwd();
 const MAX_SOCKETS = 48;
+const DEFAULT_ATTEMPT_TIMEOUT = net.getDefaultAutoSelectFamilyAttemptTimeout();
 const MAX_SERVERS = 12;
 
 const stats = {
@@ -473,8 +497,17 @@ const MODULE_FUNCTIONS = {
   getDefaultAutoSelectFamily: () => net.getDefaultAutoSelectFamily(),
   setDefaultAutoSelectFamily: () => net.setDefaultAutoSelectFamily(...args([() => rng.pick([true, false, 'x', 1])])),
   getDefaultAutoSelectFamilyAttemptTimeout: () => net.getDefaultAutoSelectFamilyAttemptTimeout(),
-  setDefaultAutoSelectFamilyAttemptTimeout: () => net.setDefaultAutoSelectFamilyAttemptTimeout(
-    ...args([() => rng.pick([1, 10, 250, 0, -1, 1.5, 'x', 2 ** 31])])),
+  setDefaultAutoSelectFamilyAttemptTimeout: () => {
+    const returned = net.setDefaultAutoSelectFamilyAttemptTimeout(
+      ...args([() => rng.pick([1, 10, 250, 0, -1, 1.5, 'x', 2 ** 31])]));
+    // A long default (a random number from args) arms attempt timers that outlive a socket
+    // destroyed mid-connect, on net as on rsnet, and would hold the process past the exit
+    // check: the value was taken or refused; then it goes back to the line's default.
+    if (net.getDefaultAutoSelectFamilyAttemptTimeout() > 1000) {
+      net.setDefaultAutoSelectFamilyAttemptTimeout(DEFAULT_ATTEMPT_TIMEOUT);
+    }
+    return returned;
+  },
   normalizeArgs: () => net._normalizeArgs(args([value, value, value])),
 };
 
@@ -619,6 +652,7 @@ async function main() {
   // From here nothing should keep the process alive. If something does, say what.
   setTimeout(() => {
     console.log(`RSNET-STRESS-HANG ${JSON.stringify(process.getActiveResourcesInfo())}`);
+    console.log(`RSNET-STRESS-HANG timers ${JSON.stringify(liveTimers())}`);
     process.exit(2);
   }, opts.exitWithinMs).unref();
 }
