@@ -13,7 +13,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const {
-  IMPLEMENTATIONS, caught, describeRun, errorShape, next, rsnet, run, runNode, sideBySide, tmpDir, tmpPath,
+  IMPLEMENTATIONS, caught, describeRun, errorShape, listening, next, rsnet, run, runNode, sideBySide, testScope, tmpDir,
+  tmpPath,
 } = require('./helpers');
 
 const T = { timeout: 15000 };
@@ -452,4 +453,29 @@ test('userTimeout: a write the peer never acknowledges fails with ETIMEDOUT, lon
     `${result.rsnet.elapsed} ms (rsnet), syscall ${result.rsnet.error.syscall}; without: still open after ` +
     `${control.elapsed} ms with ${control.info.retransmits} retransmissions and rto ${control.info.rto / 1000} ms; ` +
     `kernel default (tcp_retries2 ${result.kernel.tcpRetries2}) ${defaultMs / 1000} s`);
+});
+
+test('linger: a lingering close waits on its own thread; other sockets go on meanwhile', T, async (t) => {
+  const scope = testScope(t);
+  // A peer that reads nothing, so that the client's close has unsent data to linger on.
+  const stalled = scope.server(rsnet, (socket) => socket.pause());
+  await listening(stalled, 0, '127.0.0.1');
+  const client = scope.track(rsnet.connect(stalled.address().port, '127.0.0.1'));
+  await next(client, 'connect');
+  rsnet.setTcpOptions(client, { linger: 3000 });
+  const chunk = Buffer.alloc(1 << 20);
+  while (client.write(chunk));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const echo = scope.server(rsnet, (socket) => socket.pipe(socket));
+  await listening(echo, 0, '127.0.0.1');
+  const other = scope.track(rsnet.connect(echo.address().port, '127.0.0.1'));
+  await next(other, 'connect');
+  const started = Date.now();
+  client.destroy();
+  other.write('ping');
+  const [data] = await next(other, 'data');
+  const ms = Date.now() - started;
+  t.diagnostic(`echo answered ${ms} ms after the lingering close began`);
+  assert.equal(String(data), 'ping');
+  assert.ok(ms < 2000, `the echo waited ${ms} ms: the close blocked the I/O thread for its linger time`);
 });
