@@ -88,19 +88,21 @@ pub fn adopt(fd: i32, duplicate: bool, fifo_ok: bool) -> io::Result<(Socket, boo
 /// Closes a descriptor rsnet owns, except stdin, stdout and stderr (taken by number), which
 /// libuv never closes either: the process keeps writing to them after the socket is gone.
 ///
-/// A socket with SO_LINGER on (TCP controls' `linger`) closes on a thread of its own: its
-/// close() blocks until the peer has taken what is unsent or the time is up, which on the
-/// I/O thread would stall every other socket meanwhile.
+/// A socket with SO_LINGER on (TCP controls' `linger`) closes on the runtime's blocking
+/// pool: its close() blocks until the peer has taken what is unsent or the time is up,
+/// which on the I/O thread would stall every other socket meanwhile.
 pub fn release(socket: Option<Socket>) {
   let Some(socket) = socket else { return };
   if socket.as_raw_fd() <= libc::STDERR_FILENO {
     let _ = socket.into_raw_fd();
-  } else if socket.linger().is_ok_and(|l| l.is_some_and(|d| !d.is_zero())) {
-    // Without a thread (never seen), spawn drops the socket here: a blocking close, as in
-    // libuv.
-    let _ = std::thread::Builder::new()
-      .name("rsnet-linger".into())
-      .spawn(move || drop(socket));
+  } else if socket
+    .linger()
+    .is_ok_and(|l| l.is_some_and(|d| !d.is_zero()))
+  {
+    // Without a runtime (never seen: the socket came through it), the close blocks here.
+    if let Ok(runtime) = crate::runtime::handle() {
+      drop(runtime.spawn_blocking(move || drop(socket)));
+    }
   }
 }
 
