@@ -909,10 +909,9 @@ for (const size of [256 * 1024, 1024 * 1024]) test(`close: writing to a peer tha
   assert.deepEqual(rsnet, node);
 });
 
-// todo: since 'close' comes in the closing phase (issue 11), rsnet sometimes emits it before
-// the immediate queued by the 'end' listener (CI: about one line in four, Node 20-26); net
-// does not. Reported, not failing the run, until the phase that destroys the socket there
-// is found (see issue 11's closing note).
+// The peer's FIN often reaches rsnet during the turn that delivered the connect: its 'end',
+// and the end() and destroy() that follow, must still come as in the next turn's poll phase,
+// so that 'close' waits for the immediate queued here (lib/binding.js, endOfTurn).
 test('allowHalfOpen false: a write queued in an immediate after the peer\'s end gets EPIPE in its callback and no \'error\'', T, async () => {
   const { node, rsnet: ours } = await sideBySide(async (run) => {
     const server = await run.listen({}, (socket) => socket.end());

@@ -455,7 +455,7 @@ test('userTimeout: a write the peer never acknowledges fails with ETIMEDOUT, lon
     `kernel default (tcp_retries2 ${result.kernel.tcpRetries2}) ${defaultMs / 1000} s`);
 });
 
-test('linger: a lingering close waits on its own thread; other sockets go on meanwhile', T, async (t) => {
+test('linger: a lingering close waits off the I/O thread; other sockets go on meanwhile', T, async (t) => {
   const scope = testScope(t);
   // A peer that reads nothing, so that the client's close has unsent data to linger on.
   const stalled = scope.server(rsnet, (socket) => socket.pause());
