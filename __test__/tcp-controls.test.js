@@ -13,8 +13,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const {
-  IMPLEMENTATIONS, caught, describeRun, errorShape, listening, next, rsnet, run, runNode, sideBySide, testScope, tmpDir,
-  tmpPath,
+  IMPLEMENTATIONS, caught, delay, describeRun, errorShape, listening, next, rsnet, run, runNode, sideBySide, testScope,
+  tmpDir, tmpPath,
 } = require('./helpers');
 
 const T = { timeout: 15000 };
@@ -465,7 +465,7 @@ test('linger: a lingering close waits off the I/O thread; other sockets go on me
   rsnet.setTcpOptions(client, { linger: 3000 });
   const chunk = Buffer.alloc(1 << 20);
   while (client.write(chunk));
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await delay(50);
   const echo = scope.server(rsnet, (socket) => socket.pipe(socket));
   await listening(echo, 0, '127.0.0.1');
   const other = scope.track(rsnet.connect(echo.address().port, '127.0.0.1'));

@@ -35,7 +35,7 @@ describe('Unix sockets', () => {
     const result = await sideBySide(async (scope) => {
       const { net: m, name } = scope;
       const dir = tmpDir(name);
-      const names = new Map([[dir, '<dir>']]);
+      scope.label(dir, '<dir>');
       const file = path.join(dir, 's.sock');
       const seen = { server: [], client: [] };
       const server = scope.server(m, (socket) => {
@@ -57,7 +57,7 @@ describe('Unix sockets', () => {
         replies.push(data);
       }
       const isSocket = fs.statSync(file).isSocket();
-      return mask({ address, isSocket, replies, seen }, names);
+      return scope.mask({ address, isSocket, replies, seen });
     }, RUN);
     assert.equal(result.node.address, '<dir>/s.sock');
     assert.equal(result.node.isSocket, true);
@@ -198,7 +198,7 @@ describe('Unix sockets', () => {
     const result = await sideBySide(async (scope) => {
       const { net: m, name } = scope;
       const dir = tmpDir(name);
-      const names = new Map([[dir, '<dir>']]);
+      scope.label(dir, '<dir>');
       const inUse = path.join(dir, 'used.sock');
       await listening(scope.server(net), inUse);
       const stale = path.join(dir, 'stale.sock');
@@ -207,7 +207,7 @@ describe('Unix sockets', () => {
       for (const file of [inUse, stale]) {
         const server = scope.server(m);
         const outcome = await listenOutcome(server, file);
-        out.push(mask({ outcome, listening: server.listening, stillThere: fs.existsSync(file) }, names));
+        out.push(scope.mask({ outcome, listening: server.listening, stillThere: fs.existsSync(file) }));
       }
       return out;
     }, RUN);
@@ -229,9 +229,9 @@ describe('Unix sockets', () => {
   test('listen on a path in a directory that does not exist fails as in net', T, async () => {
     const result = await sideBySide(async (scope) => {
       const { net: m, name } = scope;
-      const dir = tmpDir(name);
+      const dir = scope.label(tmpDir(name), '<dir>');
       const server = scope.server(m);
-      return mask(await listenOutcome(server, path.join(dir, 'missing', 'x.sock')), new Map([[dir, '<dir>']]));
+      return scope.mask(await listenOutcome(server, path.join(dir, 'missing', 'x.sock')));
     }, RUN);
     assert.equal(result.node.error.syscall, 'listen');
     assert.equal(result.node.error.address, '<dir>/missing/x.sock');
