@@ -88,16 +88,17 @@ pub fn adopt(fd: i32, duplicate: bool, fifo_ok: bool) -> io::Result<(Socket, boo
 /// Closes a descriptor rsnet owns, except stdin, stdout and stderr (taken by number), which
 /// libuv never closes either: the process keeps writing to them after the socket is gone.
 ///
-/// A socket with SO_LINGER on (TCP controls' `linger`) closes on the runtime's blocking
-/// pool: its close() blocks until the peer has taken what is unsent or the time is up,
-/// which on the I/O thread would stall every other socket meanwhile.
+/// A socket with SO_LINGER on (TCP controls' `linger`; asked only once some socket had it)
+/// closes on the runtime's blocking pool: its close() blocks until the peer has taken what
+/// is unsent or the time is up, which on the I/O thread would stall every other socket.
 pub fn release(socket: Option<Socket>) {
   let Some(socket) = socket else { return };
   if socket.as_raw_fd() <= libc::STDERR_FILENO {
     let _ = socket.into_raw_fd();
-  } else if socket
-    .linger()
-    .is_ok_and(|l| l.is_some_and(|d| !d.is_zero()))
+  } else if crate::tcp_controls::linger_ever_set()
+    && socket
+      .linger()
+      .is_ok_and(|l| l.is_some_and(|d| !d.is_zero()))
   {
     // Without a runtime (never seen: the socket came through it), the close blocks here.
     if let Ok(runtime) = crate::runtime::handle() {

@@ -6,6 +6,7 @@
 use std::io;
 use std::mem::{offset_of, size_of, MaybeUninit};
 use std::os::fd::{AsRawFd, BorrowedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use napi::bindgen_prelude::Either;
@@ -190,6 +191,14 @@ fn read_tcp_info(socket: &Socket) -> io::Result<(RawTcpInfo, usize)> {
   Ok((unsafe { raw.assume_init() }, len as usize))
 }
 
+/// Whether setTcpOptions ever turned lingering on in this process. Until it has, no socket of
+/// rsnet's closes with a wait (reset() lingers 0 s), and closing need not ask each one.
+static LINGER_SET: AtomicBool = AtomicBool::new(false);
+
+pub fn linger_ever_set() -> bool {
+  LINGER_SET.load(Ordering::Relaxed)
+}
+
 /// Whether a TCP socket has sent its SYN and is waiting for the answer.
 pub fn syn_sent(socket: &Socket) -> bool {
   const TCP_SYN_SENT: u8 = 2;
@@ -310,6 +319,9 @@ fn set_options(socket: &Socket, options: &TcpOptions) -> io::Result<()> {
     socket.set_tcp_notsent_lowat(bytes)?;
   }
   if let Some(ms) = options.linger {
+    if ms > 0 {
+      LINGER_SET.store(true, Ordering::Relaxed);
+    }
     let linger = u64::try_from(ms).ok().map(Duration::from_millis);
     socket.set_linger(linger)?;
   }
